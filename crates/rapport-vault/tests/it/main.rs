@@ -1,0 +1,8 @@
+//! Integration tests for rapport-vault: keyring lifecycle, field sealing,
+//! rotation, and the no-leak guarantees (errors, `Debug`, the file on disk).
+
+mod keyring;
+mod leaks;
+mod rotation;
+mod sealing;
+mod support;
