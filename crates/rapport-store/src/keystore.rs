@@ -1,0 +1,232 @@
+//! The key store: wrapped subject data keys and erasure records, in a SQLite
+//! file of their own (`keys/keys.db`), apart from the main store.
+//!
+//! Wrapped keys are ciphertext; the key-encryption keys that open them live
+//! only in the vault's age-encrypted keyring. `secure_delete` makes SQLite
+//! overwrite a destroyed key's bytes, and destroying one truncates the WAL so
+//! no older copy of the page lingers there.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+
+use crate::{sqlite_options, to_16, Result, StoreError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/keystore");
+
+/// A wrapped data key as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kek_version: u32,
+    pub wrapped: Vec<u8>,
+}
+
+/// The key store.
+#[derive(Clone, Debug)]
+pub struct KeyStore {
+    pool: SqlitePool,
+}
+
+impl KeyStore {
+    async fn connect(path: &Path, create: bool) -> Result<KeyStore> {
+        let opts = sqlite_options(path, create)?.pragma("secure_delete", "ON");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(KeyStore { pool })
+    }
+
+    /// Creates the key store at `path`.
+    pub async fn create(path: &Path) -> Result<KeyStore> {
+        Self::connect(path, true).await
+    }
+
+    /// Opens an existing key store.
+    pub async fn open(path: &Path) -> Result<KeyStore> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        Self::connect(path, false).await
+    }
+
+    /// Checkpoints the WAL and closes every connection.
+    pub async fn close(self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "could not checkpoint the key store before closing");
+        }
+        self.pool.close().await;
+    }
+
+    /// Starts a transaction for adding or replacing keys.
+    pub async fn begin(&self) -> Result<KeyBatch> {
+        Ok(KeyBatch {
+            tx: self.pool.begin().await?,
+        })
+    }
+
+    /// The wrapped key of one subject, if it exists (it does not once erased).
+    pub async fn get(&self, tenant: [u8; 16], subject: [u8; 16]) -> Result<Option<StoredKey>> {
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT kek_version, wrapped FROM subject_keys WHERE tenant = ? AND subject = ?",
+        )
+        .bind(&tenant[..])
+        .bind(&subject[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(v, wrapped)| StoredKey {
+            kek_version: u32::try_from(v).unwrap_or(0),
+            wrapped,
+        }))
+    }
+
+    /// The wrapped keys of many subjects at once.
+    pub async fn get_many(
+        &self,
+        tenant: [u8; 16],
+        subjects: &[[u8; 16]],
+    ) -> Result<HashMap<[u8; 16], StoredKey>> {
+        let mut out = HashMap::with_capacity(subjects.len());
+        for chunk in subjects.chunks(20_000) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT subject, kek_version, wrapped FROM subject_keys WHERE tenant = ",
+            );
+            qb.push_bind(&tenant[..]);
+            qb.push(" AND subject IN (");
+            let mut sep = qb.separated(", ");
+            for s in chunk {
+                sep.push_bind(&s[..]);
+            }
+            sep.push_unseparated(")");
+            let rows: Vec<(Vec<u8>, i64, Vec<u8>)> =
+                qb.build_query_as().fetch_all(&self.pool).await?;
+            for (s, v, wrapped) in rows {
+                out.insert(
+                    to_16(&s),
+                    StoredKey {
+                        kek_version: u32::try_from(v).unwrap_or(0),
+                        wrapped,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every wrapped key of a tenant (for key rotation).
+    pub async fn all(&self, tenant: [u8; 16]) -> Result<Vec<([u8; 16], StoredKey)>> {
+        let rows: Vec<(Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT subject, kek_version, wrapped FROM subject_keys WHERE tenant = ?",
+        )
+        .bind(&tenant[..])
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, v, wrapped)| {
+                (
+                    to_16(&s),
+                    StoredKey {
+                        kek_version: u32::try_from(v).unwrap_or(0),
+                        wrapped,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Destroys a subject's data key and records the erasure, atomically;
+    /// then truncates the WAL so the key's bytes survive nowhere in the file.
+    /// Returns whether a key was destroyed.
+    pub async fn destroy(
+        &self,
+        tenant: [u8; 16],
+        subject: [u8; 16],
+        erased_at: &str,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM subject_keys WHERE tenant = ? AND subject = ?")
+            .bind(&tenant[..])
+            .bind(&subject[..])
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO erasures (tenant, subject, erased_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(&tenant[..])
+            .bind(&subject[..])
+            .bind(erased_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The erasure records of a tenant: (subject, erased at).
+    pub async fn erasures(&self, tenant: [u8; 16]) -> Result<Vec<([u8; 16], String)>> {
+        let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
+            "SELECT subject, erased_at FROM erasures WHERE tenant = ? ORDER BY erased_at",
+        )
+        .bind(&tenant[..])
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(s, at)| (to_16(&s), at)).collect())
+    }
+
+    /// Number of wrapped keys held for a tenant.
+    pub async fn count(&self, tenant: [u8; 16]) -> Result<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM subject_keys WHERE tenant = ?")
+            .bind(&tenant[..])
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// One key-store transaction.
+pub struct KeyBatch {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl std::fmt::Debug for KeyBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyBatch")
+    }
+}
+
+impl KeyBatch {
+    /// Stores wrapped keys, replacing any already stored for the same subject
+    /// (as key rotation does).
+    pub async fn put(&mut self, tenant: [u8; 16], keys: &[([u8; 16], StoredKey)]) -> Result<()> {
+        for chunk in keys.chunks(7_000) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO subject_keys (tenant, subject, kek_version, wrapped) ",
+            );
+            qb.push_values(chunk, |mut b, (subject, key)| {
+                b.push_bind(&tenant[..])
+                    .push_bind(&subject[..])
+                    .push_bind(i64::from(key.kek_version))
+                    .push_bind(key.wrapped.as_slice());
+            });
+            qb.push(
+                " ON CONFLICT (tenant, subject) DO UPDATE SET \
+                 kek_version = excluded.kek_version, wrapped = excluded.wrapped",
+            );
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the keys.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

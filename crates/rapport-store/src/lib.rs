@@ -1,0 +1,177 @@
+//! Rapport's store: the only crate that writes SQL.
+//!
+//! Two databases, deliberately apart:
+//!
+//! * [`Store`] (`rapport.db`): tenants, stakeholders with their sealed
+//!   personal fields, and the records that refer to them.
+//! * [`KeyStore`] (`keys/keys.db`): wrapped per-subject data keys and the
+//!   erasure records. A backup of the main store therefore never carries
+//!   keys, and destroying a row here crypto-shreds a subject everywhere.
+//!
+//! Architecture invariant: callers see typed records and never SQL; every
+//! multi-row write happens inside one transaction ([`Batch`]); every query
+//! is scoped by tenant.
+
+mod batch;
+mod keystore;
+mod read;
+mod records;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use batch::Batch;
+pub use keystore::{KeyBatch, KeyStore, StoredKey};
+pub use records::*;
+
+/// What can go wrong in the store. Messages name tables and ids, never
+/// personal values (the store holds none in plaintext anyway).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no database at {0} (run `rapport init` first)")]
+    Missing(String),
+    #[error("tenant `{0}` does not exist (see `rapport tenant list`)")]
+    UnknownTenant(String),
+    #[error("tenant `{0}` already exists")]
+    TenantExists(String),
+    #[error("stakeholder `{0}` does not exist in this tenant")]
+    UnknownStakeholder(String),
+    #[error("could not migrate the database schema")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// The main store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+pub(crate) fn sqlite_options(path: &Path, create: bool) -> Result<SqliteConnectOptions> {
+    let url = format!("sqlite://{}", path.display());
+    Ok(SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(create)
+        // WAL: readers never block the writer, and a killed process leaves
+        // either the whole committed transaction or none of it.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30)))
+}
+
+impl Store {
+    /// Creates a new database at `path` (which must not exist) and migrates it.
+    pub async fn create(path: &Path) -> Result<Store> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(sqlite_options(path, true)?)
+            .await?;
+        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(Store { pool })
+    }
+
+    /// Opens an existing database and applies any pending migrations.
+    pub async fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(sqlite_options(path, false)?)
+            .await?;
+        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(Store { pool })
+    }
+
+    /// Checkpoints the WAL into the database file and closes every
+    /// connection, so that the file alone holds everything committed.
+    pub async fn close(self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "could not checkpoint the store before closing");
+        }
+        self.pool.close().await;
+    }
+
+    /// Creates a tenant.
+    pub async fn create_tenant(&self, name: &str, uuid: [u8; 16], now: &str) -> Result<Tenant> {
+        let res = sqlx::query("INSERT INTO tenants (uuid, name, created_at) VALUES (?, ?, ?)")
+            .bind(&uuid[..])
+            .bind(name)
+            .bind(now)
+            .execute(&self.pool)
+            .await;
+        match res {
+            Ok(done) => Ok(Tenant {
+                id: done.last_insert_rowid(),
+                uuid,
+                name: name.to_owned(),
+                created_at: now.to_owned(),
+            }),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::TenantExists(name.to_owned()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Looks a tenant up by name.
+    pub async fn tenant(&self, name: &str) -> Result<Tenant> {
+        let row: Option<(i64, Vec<u8>, String, String)> =
+            sqlx::query_as("SELECT id, uuid, name, created_at FROM tenants WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (id, uuid, name_, created_at) =
+            row.ok_or_else(|| StoreError::UnknownTenant(name.to_owned()))?;
+        Ok(Tenant {
+            id,
+            uuid: to_16(&uuid),
+            name: name_,
+            created_at,
+        })
+    }
+
+    /// Every tenant, by name.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>> {
+        let rows: Vec<(i64, Vec<u8>, String, String)> =
+            sqlx::query_as("SELECT id, uuid, name, created_at FROM tenants ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, uuid, name, created_at)| Tenant {
+                id,
+                uuid: to_16(&uuid),
+                name,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// Starts a write batch for one tenant: everything written through it
+    /// commits together or not at all.
+    pub async fn begin<'t>(&self, tenant: &'t Tenant) -> Result<Batch<'t>> {
+        let tx = self.pool.begin().await?;
+        Ok(Batch::new(tx, tenant))
+    }
+}
+
+pub(crate) fn to_16(bytes: &[u8]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let n = bytes.len().min(16);
+    out[..n].copy_from_slice(&bytes[..n]);
+    out
+}
