@@ -1,0 +1,29 @@
+//! Rapport's application layer.
+//!
+//! [`Platform`] opens a data directory (the main store, the key store and the
+//! age-encrypted keyring) and runs the use cases: tenants, imports, reading a
+//! subject's profile, crypto-shredding and key rotation. The CLI and, later,
+//! the HTTP server are thin shells over it.
+//!
+//! Architecture invariant: plaintext personal data exists only in memory,
+//! between the vault and the caller; it is sealed before anything reaches the
+//! store and never appears in errors or logs.
+
+mod dirs;
+mod error;
+mod import;
+mod platform;
+
+pub use dirs::DataDirs;
+pub use error::CoreError;
+pub use import::{ImportReport, ImportSource, MAX_DIAGNOSTICS};
+pub use platform::{Platform, Profile, RotationReport, TenantInfo};
+
+pub use rapport_domain::ImportKind;
+pub use rapport_ingest::{Diagnostic, Format};
+pub use rapport_vault::{KeyringOptions, Unlock};
+
+/// The current instant in the store's canonical RFC 3339 UTC form.
+pub fn now() -> String {
+    rapport_domain::time_fmt::format_instant(time::OffsetDateTime::now_utc())
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the application layer, on real SQLite files, a real
+//! key store and a real age-encrypted keyring in temporary directories.
+
+mod bad_input;
+mod erasure;
+mod lifecycle;
+mod plaintext;
+mod support;
