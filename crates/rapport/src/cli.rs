@@ -1,0 +1,127 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Relationship intelligence with ethics auditing.
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory (main store and, by default, the key directory).
+    #[arg(long, global = true, env = "RAPPORT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Key directory (keyring and key store); defaults to DATA_DIR/keys.
+    /// Keep it on other storage than the data directory in production.
+    #[arg(long, global = true, env = "RAPPORT_KEY_DIR", value_name = "DIR")]
+    pub key_dir: Option<PathBuf>,
+
+    /// age identity file that unlocks the keyring, instead of a passphrase
+    /// (RAPPORT_PASSPHRASE or a prompt).
+    #[arg(long, global = true, env = "RAPPORT_IDENTITY", value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Log more (-v info, -vv debug); RAPPORT_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a sample data set, import it into a new data directory, and show what happened.
+    Quickstart(QuickstartArgs),
+    /// Create a data directory: the store, the key store and the encrypted keyring.
+    Init(InitArgs),
+    /// Manage tenants (one workspace per client).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Import a CSV, JSON Lines or CDNOW file into a tenant, all or nothing.
+    Import(ImportArgs),
+    /// Write a realistic, reproducible synthetic data set.
+    Generate(GenerateArgs),
+    /// Look at one stakeholder.
+    #[command(subcommand)]
+    Subject(SubjectCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Customers in the sample tenant.
+    #[arg(long, default_value_t = 2000)]
+    pub customers: u64,
+    /// Seed of the sample data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// scrypt work factor (log2 N) for a passphrase-protected keyring.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(10..=22))]
+    pub kdf_cost: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with its own key-encryption key.
+    Create {
+        /// Tenant name: letters, digits, `-`, `_`, `.`.
+        name: String,
+    },
+    /// List tenants with their row counts.
+    List,
+    /// Rotate a tenant's key-encryption key, re-wrapping every subject key.
+    RotateKey {
+        /// Tenant name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Tenant to import into.
+    #[arg(long)]
+    pub tenant: String,
+    /// What the file holds: customers, suppliers, partners, transactions,
+    /// interactions, deliveries, referrals or consents.
+    #[arg(long)]
+    pub kind: String,
+    /// File format: csv, jsonl or cdnow; by default from the file extension
+    /// (required when reading standard input).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// File to import, or `-` for standard input.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of customers.
+    #[arg(long)]
+    pub customers: u64,
+    /// Seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectCommand {
+    /// Show a stakeholder with its personal fields opened.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        /// External id of the stakeholder.
+        id: String,
+    },
+}

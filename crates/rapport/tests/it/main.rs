@@ -1,0 +1,6 @@
+//! End-to-end tests of the `rapport` binary: real processes, real files.
+
+mod cli;
+mod crash;
+mod quickstart;
+mod support;

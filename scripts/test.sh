@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints and every test of the workspace.
+# Run from anywhere; it needs only the Rust toolchain that rust-toolchain.toml names.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# rustup installs the components rust-toolchain.toml lists on first use;
+# asking for them explicitly makes a missing one fail here, loudly.
+for component in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^${component}"; then
+        rustup component add "$component"
+    fi
+done
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
