@@ -8,11 +8,11 @@
 //!    passphrase (age scrypt recipient) or by an age X25519 identity file. It
 //!    lives apart from the database so that database backups never carry keys.
 //! 2. Every data **subject** has its own random 32-byte data key, stored only
-//!    as a [`WrappedKey`] (XChaCha20-Poly1305 under the tenant's current KEK,
+//!    as a [`WrappedKey`] (AES-256-GCM-SIV under the tenant's current KEK,
 //!    bound to tenant, subject and KEK version). Destroying the wrapped key
 //!    crypto-shreds the subject, including in older database backups.
 //! 3. Every personal-data **field** is sealed with [`SubjectKey::seal`]
-//!    (XChaCha20-Poly1305, associated data binding tenant, subject and field
+//!    (AES-256-GCM-SIV, RFC 8452, associated data binding tenant, subject and field
 //!    name), so a ciphertext cannot be moved to another field, subject or
 //!    tenant without failing to open.
 //!

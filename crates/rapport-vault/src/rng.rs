@@ -1,11 +1,14 @@
 //! A fast thread-local CSPRNG for AEAD nonces.
 //!
 //! Sealing is on the import hot path (several fields per row, millions of
-//! rows), and a `getrandom` system call per 24-byte nonce would dominate the
+//! rows), and a `getrandom` system call per 12-byte nonce would dominate the
 //! cost of encrypting a 20-byte e-mail address. Each thread therefore keeps a
-//! ChaCha20 generator seeded once from the operating system. XChaCha20's
-//! 192-bit nonces make random nonces safe without any coordination between
-//! threads or processes.
+//! ChaCha20 generator seeded once from the operating system. Random 96-bit
+//! nonces are safe here without coordination between threads or processes:
+//! a data key seals only a handful of fields in its life, a tenant KEK wraps
+//! far fewer than the 2^32 keys that random nonces allow, and AES-GCM-SIV
+//! stays secure even if a nonce ever repeated (it would reveal only that two
+//! identical plaintexts are identical).
 //!
 //! Keys (data keys, KEKs, MAC keys) are *not* drawn from here: they come
 //! straight from the OS, where the cost is irrelevant and the provenance is

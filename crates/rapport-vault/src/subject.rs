@@ -6,7 +6,7 @@
 //! Sealed field (`SubjectKey::seal`):
 //!
 //! ```text
-//! 0x01 || nonce (24) || XChaCha20-Poly1305 ciphertext || tag (16)
+//! 0x01 || nonce (12) || AES-256-GCM-SIV ciphertext || tag (16)
 //! AD = "rapport-vault/field/v1\0" || tenant (16) || subject (16)
 //!      || len(field name) as u64 big-endian || field name
 //! ```
@@ -14,7 +14,7 @@
 //! Wrapped data key (`TenantKeys::new_subject_key`):
 //!
 //! ```text
-//! 0x01 || nonce (24) || XChaCha20-Poly1305(KEK, data key (32)) || tag (16)
+//! 0x01 || nonce (12) || AES-256-GCM-SIV(KEK, data key (32)) || tag (16)
 //! AD = "rapport-vault/wrap/v1\0" || tenant (16) || subject (16)
 //!      || KEK version as u32 big-endian
 //! ```
@@ -24,14 +24,14 @@
 
 use std::fmt;
 
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
+use aes_gcm_siv::aead::{AeadInPlace, KeyInit};
+use aes_gcm_siv::{Aes256GcmSiv, Key, Nonce, Tag};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{rng, SubjectId, TenantId, VaultError};
 
 pub(crate) const FORMAT_V1: u8 = 1;
-pub(crate) const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 12;
 pub(crate) const TAG_LEN: usize = 16;
 pub(crate) const KEY_LEN: usize = 32;
 const HEADER_LEN: usize = 1 + NONCE_LEN;
@@ -48,7 +48,7 @@ const WRAP_AD_TAG: &[u8] = b"rapport-vault/wrap/v1\0";
 pub struct WrappedKey {
     /// The tenant KEK version this key is wrapped under.
     pub kek_version: u32,
-    /// `0x01 || nonce || ciphertext || tag`, 73 bytes.
+    /// `0x01 || nonce || ciphertext || tag`, 61 bytes.
     pub bytes: Vec<u8>,
 }
 
@@ -60,7 +60,7 @@ pub struct WrappedKey {
 pub struct SubjectKey {
     tenant: TenantId,
     subject: SubjectId,
-    cipher: XChaCha20Poly1305,
+    cipher: Aes256GcmSiv,
 }
 
 impl fmt::Debug for SubjectKey {
@@ -77,7 +77,7 @@ impl SubjectKey {
         Self {
             tenant,
             subject,
-            cipher: XChaCha20Poly1305::new(Key::from_slice(key)),
+            cipher: Aes256GcmSiv::new(Key::<Aes256GcmSiv>::from_slice(key)),
         }
     }
 
@@ -114,7 +114,7 @@ impl SubjectKey {
         // wiped before anything else happens.
         let sealed = with_field_ad(self.tenant, self.subject, field, |ad| {
             self.cipher.encrypt_in_place_detached(
-                XNonce::from_slice(&nonce),
+                Nonce::from_slice(&nonce),
                 ad,
                 &mut out[HEADER_LEN..],
             )
@@ -146,7 +146,7 @@ impl SubjectKey {
         // leaves only ciphertext in `buf`.
         with_field_ad(self.tenant, self.subject, field, |ad| {
             self.cipher.decrypt_in_place_detached(
-                XNonce::from_slice(nonce),
+                Nonce::from_slice(nonce),
                 ad,
                 buf.as_mut_slice(),
                 Tag::from_slice(tag),
@@ -201,7 +201,7 @@ fn wrap_ad(tenant: TenantId, subject: SubjectId, kek_version: u32) -> [u8; 22 + 
 
 /// Wraps `key` under `kek` (KEK version `kek_version`).
 pub(crate) fn wrap(
-    kek: &XChaCha20Poly1305,
+    kek: &Aes256GcmSiv,
     tenant: TenantId,
     subject: SubjectId,
     kek_version: u32,
@@ -216,7 +216,7 @@ pub(crate) fn wrap(
     let ad = wrap_ad(tenant, subject, kek_version);
     // A 32-byte message is far below the AEAD's length limit, so this cannot
     // fail; the match keeps the (impossible) error from leaking the key.
-    match kek.encrypt_in_place_detached(XNonce::from_slice(&nonce), &ad, body.as_mut_slice()) {
+    match kek.encrypt_in_place_detached(Nonce::from_slice(&nonce), &ad, body.as_mut_slice()) {
         Ok(tag) => {
             bytes.extend_from_slice(body.as_slice());
             bytes.extend_from_slice(&tag);
@@ -228,7 +228,7 @@ pub(crate) fn wrap(
 
 /// Unwraps a data key; `None` if the bytes do not authenticate.
 pub(crate) fn unwrap(
-    kek: &XChaCha20Poly1305,
+    kek: &Aes256GcmSiv,
     tenant: TenantId,
     subject: SubjectId,
     wrapped: &WrappedKey,
@@ -243,7 +243,7 @@ pub(crate) fn unwrap(
     let tag = &bytes[HEADER_LEN + KEY_LEN..];
     let ad = wrap_ad(tenant, subject, wrapped.kek_version);
     kek.decrypt_in_place_detached(
-        XNonce::from_slice(nonce),
+        Nonce::from_slice(nonce),
         &ad,
         key.as_mut_slice(),
         Tag::from_slice(tag),

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use chacha20poly1305::aead::KeyInit;
-use chacha20poly1305::{Key, XChaCha20Poly1305};
+use aes_gcm_siv::aead::KeyInit;
+use aes_gcm_siv::{Aes256GcmSiv, Key};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -31,7 +31,7 @@ struct Inner {
     tenant: TenantId,
     current: u32,
     // The ciphers own copies of the KEKs and zeroize them on drop.
-    keks: BTreeMap<u32, XChaCha20Poly1305>,
+    keks: BTreeMap<u32, Aes256GcmSiv>,
     mac_key: Zeroizing<[u8; KEY_LEN]>,
 }
 
@@ -53,7 +53,7 @@ impl TenantKeys {
         mac_key: &[u8; KEY_LEN],
     ) -> Self {
         let keks = keks
-            .map(|(v, k)| (v, XChaCha20Poly1305::new(Key::from_slice(k))))
+            .map(|(v, k)| (v, Aes256GcmSiv::new(Key::<Aes256GcmSiv>::from_slice(k))))
             .collect();
         Self {
             inner: Arc::new(Inner {
@@ -75,7 +75,7 @@ impl TenantKeys {
         self.inner.current
     }
 
-    fn current_kek(&self) -> Result<&XChaCha20Poly1305, VaultError> {
+    fn current_kek(&self) -> Result<&Aes256GcmSiv, VaultError> {
         // The keyring never stores a tenant whose current version is missing
         // (checked on load and kept by every mutation), so this is a guard
         // against a future bug rather than an expected error.

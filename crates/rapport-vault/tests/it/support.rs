@@ -5,8 +5,8 @@ use std::io::Read;
 use std::iter;
 use std::path::{Path, PathBuf};
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
+use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use rapport_vault::{Keyring, KeyringOptions, SubjectId, TenantId, Unlock, WrappedKey};
 use secrecy::SecretString;
 
@@ -114,18 +114,18 @@ pub fn unwrap_manually(
     subject: SubjectId,
     wrapped: &WrappedKey,
 ) -> [u8; 32] {
-    assert_eq!(wrapped.bytes.len(), 73);
+    assert_eq!(wrapped.bytes.len(), 61);
     assert_eq!(wrapped.bytes[0], 1, "format version byte");
     let mut ad = b"rapport-vault/wrap/v1\0".to_vec();
     ad.extend_from_slice(&tenant.0);
     ad.extend_from_slice(&subject.0);
     ad.extend_from_slice(&wrapped.kek_version.to_be_bytes());
-    let cipher = XChaCha20Poly1305::new(kek.into());
+    let cipher = Aes256GcmSiv::new(kek.into());
     let key = cipher
         .decrypt(
-            XNonce::from_slice(&wrapped.bytes[1..25]),
+            Nonce::from_slice(&wrapped.bytes[1..13]),
             Payload {
-                msg: &wrapped.bytes[25..],
+                msg: &wrapped.bytes[13..],
                 aad: &ad,
             },
         )
@@ -147,11 +147,11 @@ pub fn open_manually(
     ad.extend_from_slice(&subject.0);
     ad.extend_from_slice(&(field.len() as u64).to_be_bytes());
     ad.extend_from_slice(field.as_bytes());
-    XChaCha20Poly1305::new(key.into())
+    Aes256GcmSiv::new(key.into())
         .decrypt(
-            XNonce::from_slice(&sealed[1..25]),
+            Nonce::from_slice(&sealed[1..13]),
             Payload {
-                msg: &sealed[25..],
+                msg: &sealed[13..],
                 aad: &ad,
             },
         )
