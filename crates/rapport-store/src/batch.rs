@@ -11,14 +11,11 @@ use rapport_domain::StakeholderKind;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::records::*;
-use crate::{to_16, Result};
+use crate::Result;
 
 /// SQLite accepts at most 32,766 bound parameters per statement; chunks stay
 /// well under it whatever the table's width.
 const MAX_PARAMS: usize = 30_000;
-
-/// id, external id, kind, subject, fingerprint, erased at.
-type IndexRow = (i64, String, String, Vec<u8>, Vec<u8>, Option<String>);
 
 /// One all-or-nothing write transaction for one tenant.
 pub struct Batch<'t> {
@@ -44,29 +41,39 @@ impl<'t> Batch<'t> {
     }
 
     /// Every stakeholder of the tenant, by external id.
+    ///
+    /// Loading a million rows one by one costs several microseconds each in
+    /// the driver, so SQLite packs each page of rows into one text value
+    /// (`id kind erased subject-hex fingerprint-hex external-id`, a line
+    /// each) that is split here. External ids never hold spaces or line
+    /// breaks (see `EXTERNAL_ID_PATTERN`), so the packing is unambiguous.
     pub async fn stakeholder_index(&mut self) -> Result<HashMap<String, StakeholderRef>> {
-        let rows: Vec<IndexRow> = sqlx::query_as(
-            "SELECT id, external_id, kind, subject, fingerprint, erased_at \
-             FROM stakeholders WHERE tenant_id = ?",
-        )
-        .bind(self.tenant.id)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let mut index = HashMap::with_capacity(rows.len());
-        for (id, external_id, kind, subject, fingerprint, erased_at) in rows {
-            let mut fp = [0u8; 32];
-            let n = fingerprint.len().min(32);
-            fp[..n].copy_from_slice(&fingerprint[..n]);
-            index.insert(
-                external_id,
-                StakeholderRef {
-                    id,
-                    kind: StakeholderKind::parse(&kind).unwrap_or(StakeholderKind::Customer),
-                    subject: to_16(&subject),
-                    fingerprint: fp,
-                    erased: erased_at.is_some(),
-                },
-            );
+        const PAGE: i64 = 20_000;
+        let mut index = HashMap::new();
+        let mut after = 0i64;
+        loop {
+            let (packed, last): (Option<String>, Option<i64>) = sqlx::query_as(
+                "SELECT group_concat(id || ' ' || kind || ' ' || (erased_at IS NOT NULL) || ' ' || \
+                 hex(subject) || ' ' || hex(fingerprint) || ' ' || external_id, char(10)), max(id) \
+                 FROM (SELECT * FROM stakeholders WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?)",
+            )
+            .bind(self.tenant.id)
+            .bind(after)
+            .bind(PAGE)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            let (Some(packed), Some(last)) = (packed, last) else {
+                break;
+            };
+            index.reserve(PAGE as usize);
+            for line in packed.split('\n') {
+                if let Some((external_id, r)) = parse_index_line(line) {
+                    index.insert(external_id.to_owned(), r);
+                } else {
+                    tracing::error!(tenant = %self.tenant.name, "unreadable stakeholder index line");
+                }
+            }
+            after = last;
         }
         Ok(index)
     }
@@ -362,6 +369,40 @@ impl<'t> Batch<'t> {
         self.tx.rollback().await?;
         Ok(())
     }
+}
+
+fn parse_index_line(line: &str) -> Option<(&str, StakeholderRef)> {
+    let mut parts = line.splitn(6, ' ');
+    let id = parts.next()?.parse().ok()?;
+    let kind = StakeholderKind::parse(parts.next()?)?;
+    let erased = parts.next()? == "1";
+    let subject = unhex::<16>(parts.next()?)?;
+    let fingerprint = unhex::<32>(parts.next()?)?;
+    let external_id = parts.next()?;
+    Some((
+        external_id,
+        StakeholderRef {
+            id,
+            kind,
+            subject,
+            fingerprint,
+            erased,
+        },
+    ))
+}
+
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
 }
 
 fn counted(rows: usize, affected: u64) -> WriteCounts {
