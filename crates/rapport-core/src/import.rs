@@ -107,6 +107,8 @@ struct Run<'a> {
     counts: WriteCounts,
     skipped_erased: u64,
     new_subjects: u64,
+    /// The chunk of stakeholders being sealed while the one before is written.
+    sealing: Option<tokio::task::JoinHandle<Result<Sealed, CoreError>>>,
 }
 
 impl Platform {
@@ -150,6 +152,7 @@ impl Platform {
             counts: WriteCounts::default(),
             skipped_erased: 0,
             new_subjects: 0,
+            sealing: None,
         };
         let mut rows = 0u64;
         while let Some(msg) = rx.recv().await {
@@ -164,6 +167,9 @@ impl Platform {
         }
         if parser.join().is_err() {
             return Err(CoreError::ReaderStopped);
+        }
+        if run.writing() {
+            run.flush(&mut batch, &mut key_batch).await?;
         }
         if run.bad_rows > 0 {
             batch.rollback().await?;
@@ -263,13 +269,70 @@ struct Shaped<'r> {
     partner_type: Option<&'r str>,
 }
 
-/// A stakeholder row that will be written, with what decided it.
-struct Pending<'r> {
-    row: &'r Row,
-    shaped: Shaped<'r>,
+/// A stakeholder row to seal: its index in the chunk, its fingerprint, and
+/// for a changed stakeholder its subject and opened data key.
+struct Sealing {
+    row: usize,
     fp: [u8; 32],
-    /// The existing subject for a changed stakeholder; `None` for a new one.
-    subject: Option<[u8; 16]>,
+    existing: Option<[u8; 16]>,
+    key: Option<SubjectKey>,
+}
+
+/// A sealed chunk, ready to write.
+struct Sealed {
+    records: Vec<StakeholderRecord>,
+    new_keys: Vec<([u8; 16], StoredKey)>,
+}
+
+/// Seals the personal fields of a chunk's stakeholders; new stakeholders get
+/// a fresh subject id and data key.
+fn seal_stakeholders(
+    tk: &TenantKeys,
+    rows: &[Row],
+    work: Vec<Sealing>,
+) -> Result<Sealed, CoreError> {
+    let mut new_keys = Vec::new();
+    let mut records = Vec::with_capacity(work.len());
+    for w in work {
+        let Some(row) = rows.get(w.row) else { continue };
+        let Some(shaped) = shape(&row.record) else {
+            continue;
+        };
+        let (subject, key) = match (w.existing, w.key) {
+            (Some(s), Some(key)) => (s, key),
+            _ => {
+                let s = SubjectId::random();
+                let (key, wrapped) = tk.new_subject_key(s)?;
+                new_keys.push((
+                    s.0,
+                    StoredKey {
+                        kek_version: wrapped.kek_version,
+                        wrapped: wrapped.bytes,
+                    },
+                ));
+                (s.0, key)
+            }
+        };
+        let mut sealed = SealedFields::default();
+        for (field, value) in &shaped.personal {
+            if let Some(slot) = sealed.slot(field) {
+                *slot = Some(key.seal(field, value.as_bytes()));
+            }
+        }
+        records.push(StakeholderRecord {
+            external_id: row.record.id().to_owned(),
+            kind: shaped.kind,
+            subject,
+            fingerprint: w.fp,
+            country: shaped.country.map(str::to_owned),
+            region: shaped.region.map(str::to_owned),
+            signup_date: shaped.signup_date.map(str::to_owned),
+            category: shaped.category.map(str::to_owned),
+            partner_type: shaped.partner_type.map(str::to_owned),
+            sealed,
+        });
+    }
+    Ok(Sealed { records, new_keys })
 }
 
 fn shape(record: &Record) -> Option<Shaped<'_>> {
@@ -493,15 +556,16 @@ impl Run<'_> {
         rows: Vec<Row>,
     ) -> Result<(), CoreError> {
         // Decide per row: new, changed, unchanged, erased or conflicting.
-        let mut work: Vec<Pending<'_>> = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let Some(shaped) = shape(&row.record) else {
+        let mut work: Vec<Sealing> = Vec::with_capacity(rows.len());
+        let mut changed: Vec<[u8; 16]> = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let Some(kind) = shape(&row.record).map(|s| s.kind) else {
                 continue;
             };
             let id = row.record.id();
             let fp = record_fingerprint(&self.tk, &row.record);
             match self.index.get(id) {
-                Some(r) if r.kind != shaped.kind => {
+                Some(r) if r.kind != kind => {
                     let r_kind = r.kind;
                     self.diag(
                         row.line,
@@ -512,19 +576,19 @@ impl Run<'_> {
                 Some(r) if r.erased => self.skipped_erased += 1,
                 Some(r) if r.fingerprint == fp => self.counts.unchanged += 1,
                 Some(r) => {
-                    let subject = Some(r.subject);
-                    work.push(Pending {
-                        row,
-                        shaped,
+                    changed.push(r.subject);
+                    work.push(Sealing {
+                        row: i,
                         fp,
-                        subject,
+                        existing: Some(r.subject),
+                        key: None,
                     });
                 }
-                None => work.push(Pending {
-                    row,
-                    shaped,
+                None => work.push(Sealing {
+                    row: i,
                     fp,
-                    subject: None,
+                    existing: None,
+                    key: None,
                 }),
             }
         }
@@ -532,63 +596,49 @@ impl Run<'_> {
             return Ok(());
         }
         // Changed stakeholders keep their subject and data key.
-        let existing: Vec<[u8; 16]> = work.iter().filter_map(|w| w.subject).collect();
-        let stored = if existing.is_empty() {
-            HashMap::new()
-        } else {
-            p.keys.get_many(self.tenant.uuid, &existing).await?
-        };
-        let mut new_keys = Vec::new();
-        let mut records = Vec::with_capacity(work.len());
-        for Pending {
-            row,
-            shaped,
-            fp,
-            subject,
-        } in &work
-        {
-            let (subject, key) = match subject {
-                Some(s) => {
-                    let Some(w) = stored.get(s) else {
-                        // Erased between index load and now: never resurrect.
+        if !changed.is_empty() {
+            let stored = p.keys.get_many(self.tenant.uuid, &changed).await?;
+            let mut kept = Vec::with_capacity(work.len());
+            for mut w in work {
+                if let Some(s) = w.existing {
+                    let Some(stored_key) = stored.get(&s) else {
+                        // Erased since the index was read: never resurrect.
                         self.skipped_erased += 1;
                         continue;
                     };
-                    (*s, self.tk.unwrap_key(SubjectId(*s), &to_wrapped(w))?)
+                    w.key = Some(self.tk.unwrap_key(SubjectId(s), &to_wrapped(stored_key))?);
                 }
-                None => {
-                    let s = SubjectId::random();
-                    let (key, wrapped) = self.tk.new_subject_key(s)?;
-                    new_keys.push((
-                        s.0,
-                        StoredKey {
-                            kek_version: wrapped.kek_version,
-                            wrapped: wrapped.bytes,
-                        },
-                    ));
-                    self.new_subjects += 1;
-                    (s.0, key)
-                }
-            };
-            let mut sealed = SealedFields::default();
-            for (field, value) in &shaped.personal {
-                if let Some(slot) = sealed.slot(field) {
-                    *slot = Some(key.seal(field, value.as_bytes()));
-                }
+                kept.push(w);
             }
-            records.push(StakeholderRecord {
-                external_id: row.record.id().to_owned(),
-                kind: shaped.kind,
-                subject,
-                fingerprint: *fp,
-                country: shaped.country.map(str::to_owned),
-                region: shaped.region.map(str::to_owned),
-                signup_date: shaped.signup_date.map(str::to_owned),
-                category: shaped.category.map(str::to_owned),
-                partner_type: shaped.partner_type.map(str::to_owned),
-                sealed,
-            });
+            work = kept;
         }
+        // Seal on a blocking thread while the previous chunk is written.
+        let tk = self.tk.clone();
+        let sealing = tokio::task::spawn_blocking(move || seal_stakeholders(&tk, &rows, work));
+        let previous = self.sealing.replace(sealing);
+        if let Some(prev) = previous {
+            self.write_sealed(batch, keys, prev).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the last sealed chunk, if any; called once the file is read.
+    async fn flush(&mut self, batch: &mut Batch<'_>, keys: &mut KeyBatch) -> Result<(), CoreError> {
+        if let Some(prev) = self.sealing.take() {
+            self.write_sealed(batch, keys, prev).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_sealed(
+        &mut self,
+        batch: &mut Batch<'_>,
+        keys: &mut KeyBatch,
+        sealing: tokio::task::JoinHandle<Result<Sealed, CoreError>>,
+    ) -> Result<(), CoreError> {
+        let Sealed { records, new_keys } =
+            sealing.await.map_err(|_| CoreError::ReaderStopped)??;
+        self.new_subjects += new_keys.len() as u64;
         keys.put(self.tenant.uuid, &new_keys).await?;
         let ids = batch.upsert_stakeholders(&records).await?;
         let by_id: HashMap<String, i64> = ids.into_iter().collect();
