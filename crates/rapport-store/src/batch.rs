@@ -47,6 +47,9 @@ impl<'t> Batch<'t> {
     /// (`id kind erased subject-hex fingerprint-hex external-id`, a line
     /// each) that is split here. External ids never hold spaces or line
     /// breaks (see `EXTERNAL_ID_PATTERN`), so the packing is unambiguous.
+    /// Pages walk the rowid (`+tenant_id` keeps the planner off the
+    /// `(tenant_id, external_id)` index, which would re-sort the whole tenant
+    /// for every page).
     pub async fn stakeholder_index(&mut self) -> Result<HashMap<String, StakeholderRef>> {
         const PAGE: i64 = 20_000;
         let mut index = HashMap::new();
@@ -55,7 +58,7 @@ impl<'t> Batch<'t> {
             let (packed, last): (Option<String>, Option<i64>) = sqlx::query_as(
                 "SELECT group_concat(id || ' ' || kind || ' ' || (erased_at IS NOT NULL) || ' ' || \
                  hex(subject) || ' ' || hex(fingerprint) || ' ' || external_id, char(10)), max(id) \
-                 FROM (SELECT * FROM stakeholders WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?)",
+                 FROM (SELECT * FROM stakeholders WHERE +tenant_id = ? AND id > ? ORDER BY id LIMIT ?)",
             )
             .bind(self.tenant.id)
             .bind(after)
