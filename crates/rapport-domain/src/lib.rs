@@ -5,6 +5,7 @@
 //! wasmtime or age; everything is a function of its arguments, so it can be
 //! tested exhaustively and reused by every edge (CLI, HTTP, plugins).
 
+pub mod consent;
 pub mod kind;
 pub mod rows;
 pub mod time_fmt;
