@@ -99,13 +99,15 @@ CREATE TABLE referrals (
 );
 
 -- Consent records are evidence: once stored they are never changed. A
--- re-import of the same record is a no-op, a different record under the same
--- id is refused by the importer, and these triggers refuse any UPDATE or
--- DELETE at the database level.
+-- correction is a new version of the same record id; a re-import of the same
+-- version is a no-op, different content under an existing version is refused
+-- by the importer, and these triggers refuse any UPDATE or DELETE at the
+-- database level.
 CREATE TABLE consents (
     id              INTEGER PRIMARY KEY,
     tenant_id       INTEGER NOT NULL REFERENCES tenants (id),
     external_id     TEXT    NOT NULL,
+    version         INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
     stakeholder_id  INTEGER NOT NULL REFERENCES stakeholders (id),
     purpose         TEXT    NOT NULL,
     lawful_basis    TEXT    NOT NULL,
@@ -119,8 +121,12 @@ CREATE TABLE consents (
     source          TEXT,
     evidence_ref    TEXT,
     actor           TEXT,
+    -- Explicit consent (GDPR Art. 9(2)(a), 22(2)(c)) and who gave it (the
+    -- subject, or a parent or guardian for a child).
+    explicit        INTEGER NOT NULL DEFAULT 0 CHECK (explicit IN (0, 1)),
+    given_by        TEXT    NOT NULL DEFAULT 'subject' CHECK (given_by IN ('subject', 'parent_or_guardian')),
     fingerprint     BLOB    NOT NULL,
-    UNIQUE (tenant_id, external_id)
+    UNIQUE (tenant_id, external_id, version)
 );
 CREATE INDEX consents_by_stakeholder ON consents (tenant_id, stakeholder_id, purpose, recorded_at);
 

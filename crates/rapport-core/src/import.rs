@@ -774,18 +774,21 @@ impl Run<'_> {
         }
         // Consent records are evidence: an id already stored must carry the
         // same record, or the import is refused.
-        let ids: Vec<&str> = out.iter().map(|(_, c)| c.external_id.as_str()).collect();
-        let stored = batch.consent_fingerprints(&ids).await?;
+        let keys: Vec<(&str, i64)> = out
+            .iter()
+            .map(|(_, c)| (c.external_id.as_str(), c.version))
+            .collect();
+        let stored = batch.consent_fingerprints(&keys).await?;
         let mut fresh = Vec::with_capacity(out.len());
         for (line, c) in out {
-            match stored.get(&c.external_id) {
+            match stored.get(&(c.external_id.clone(), c.version)) {
                 Some(fp) if *fp == c.fingerprint => self.counts.unchanged += 1,
                 Some(_) => self.diag(
                     line,
                     "id",
                     format!(
-                        "consent record `{}` is already stored with different content; consent records are append-only, record the change under a new id",
-                        c.external_id
+                        "consent record `{}` version {} is already stored with different content; consent records are append-only, record a correction as a new version",
+                        c.external_id, c.version
                     ),
                 ),
                 None => fresh.push(c),
@@ -807,6 +810,7 @@ fn consent_record(
 ) -> ConsentRecord {
     ConsentRecord {
         external_id: c.id.clone(),
+        version: c.version.unwrap_or(1),
         stakeholder_id,
         purpose: c.purpose.clone(),
         lawful_basis: c.lawful_basis.as_str().to_owned(),
@@ -820,6 +824,8 @@ fn consent_record(
         source: c.source.clone(),
         evidence_ref: c.evidence_ref.clone(),
         actor: c.actor.clone(),
+        explicit: c.explicit.unwrap_or(false),
+        given_by: c.given_by.unwrap_or_default().as_str().to_owned(),
         fingerprint: fingerprint_of(tk, ImportKind::Consents, c),
     }
 }

@@ -414,6 +414,28 @@ impl CollectionMethod {
     }
 }
 
+/// Who gave a consent record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GivenBy {
+    /// The data subject.
+    #[default]
+    Subject,
+    /// A holder of parental responsibility for a child (GDPR Art. 8(1); Cal.
+    /// Civ. Code §1798.120(c); C.R.S. 6-1-1308(7)).
+    ParentOrGuardian,
+}
+
+impl GivenBy {
+    /// The snake_case name used in files and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subject => "subject",
+            Self::ParentOrGuardian => "parent_or_guardian",
+        }
+    }
+}
+
 /// One consent event for a subject and purpose.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -467,4 +489,15 @@ pub struct ConsentRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 128))]
     pub actor: Option<String>,
+    /// Record version; a correction is a new version of the same id, which
+    /// hides the older ones. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000000))]
+    pub version: Option<i64>,
+    /// Explicit consent (GDPR Art. 9(2)(a), 22(2)(c)), e.g. its own tick box. Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explicit: Option<bool>,
+    /// Who gave it. Default `subject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_by: Option<GivenBy>,
 }

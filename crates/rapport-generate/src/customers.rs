@@ -525,6 +525,9 @@ impl Consents<'_> {
             source: Some(how.source.to_owned()),
             evidence_ref,
             actor: Some(how.actor.to_owned()),
+            version: None,
+            explicit: None,
+            given_by: None,
         })
     }
 }

@@ -145,7 +145,11 @@ impl Reader {
                             self.push_checked(&mut problems, e, &original);
                         }
                     }
-                    self.note_id(line, record.id(), &mut problems);
+                    let version = match &record {
+                        Record::Consent(c) => c.version,
+                        _ => None,
+                    };
+                    self.note_id(line, record.id(), version, &mut problems);
                     if problems.is_empty() {
                         return Ok(Row { line, record });
                     }
@@ -164,7 +168,8 @@ impl Reader {
                 }
             }
             if let Some(id) = value.get("id").and_then(Value::as_str) {
-                self.note_id(line, id, &mut problems);
+                let version = value.get("version").and_then(Value::as_i64);
+                self.note_id(line, id, version, &mut problems);
             }
             // Problems the schema cannot see (calendar dates, relations
             // between fields) are reported too when the row still fits its
@@ -197,23 +202,32 @@ impl Reader {
         problems.push(Problem::field(e.field, reason));
     }
 
-    fn note_id(&mut self, line: u64, id: &str, problems: &mut Vec<Problem>) {
-        match self.seen.get(id) {
+    /// Notes an id (with its version, for consent records, where a
+    /// correction is a new version of the same id) and reports a repeat.
+    fn note_id(&mut self, line: u64, id: &str, version: Option<i64>, problems: &mut Vec<Problem>) {
+        let key: std::borrow::Cow<'_, str> = match version {
+            Some(v) if v != 1 => format!("{id}\u{0}{v}").into(),
+            _ => id.into(),
+        };
+        match self.seen.get(key.as_ref()) {
             Some(&first) => {
                 // Ids must not be personal data, but one that looks like an
                 // e-mail address may be exactly that mistake: don't echo it.
-                let shown = if id.contains('@') {
+                let mut shown = if id.contains('@') {
                     "(not shown)".to_owned()
                 } else {
                     format!("`{id}`")
                 };
+                if let Some(v) = version.filter(|v| *v != 1) {
+                    shown.push_str(&format!(" version {v}"));
+                }
                 problems.push(Problem::field(
                     "id",
                     format!("duplicate id {shown}, first seen on line {first}"),
                 ));
             }
             None => {
-                self.seen.insert(id.into(), line);
+                self.seen.insert(key.as_ref().into(), line);
             }
         }
     }

@@ -279,29 +279,31 @@ impl<'t> Batch<'t> {
         Ok(counts)
     }
 
-    /// Fingerprints of stored consent records among `external_ids`.
+    /// Fingerprints of stored consent record versions among `keys`
+    /// (external id, version).
     pub async fn consent_fingerprints(
         &mut self,
-        external_ids: &[&str],
-    ) -> Result<HashMap<String, [u8; 32]>> {
+        keys: &[(&str, i64)],
+    ) -> Result<HashMap<(String, i64), [u8; 32]>> {
         let mut out = HashMap::new();
-        for chunk in external_ids.chunks(chunk_rows(1) - 1) {
+        for chunk in keys.chunks(chunk_rows(1) - 1) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "SELECT external_id, fingerprint FROM consents WHERE tenant_id = ",
+                "SELECT external_id, version, fingerprint FROM consents WHERE tenant_id = ",
             );
             qb.push_bind(self.tenant.id);
             qb.push(" AND external_id IN (");
             let mut sep = qb.separated(", ");
-            for id in chunk {
+            for (id, _) in chunk {
                 sep.push_bind(*id);
             }
             sep.push_unseparated(")");
-            let got: Vec<(String, Vec<u8>)> = qb.build_query_as().fetch_all(&mut *self.tx).await?;
-            for (id, fp) in got {
+            let got: Vec<(String, i64, Vec<u8>)> =
+                qb.build_query_as().fetch_all(&mut *self.tx).await?;
+            for (id, version, fp) in got {
                 let mut f = [0u8; 32];
                 let n = fp.len().min(32);
                 f[..n].copy_from_slice(&fp[..n]);
-                out.insert(id, f);
+                out.insert((id, version), f);
             }
         }
         Ok(out)
@@ -311,15 +313,16 @@ impl<'t> Batch<'t> {
     /// caller refuses a changed record before it gets here.
     pub async fn append_consents(&mut self, rows: &[ConsentRecord]) -> Result<WriteCounts> {
         let mut counts = WriteCounts::default();
-        for chunk in rows.chunks(chunk_rows(17)) {
+        for chunk in rows.chunks(chunk_rows(20)) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO consents (tenant_id, external_id, stakeholder_id, purpose, lawful_basis, status, \
-                 jurisdiction, recorded_at, expires_at, notice_id, notice_version, method, source, evidence_ref, \
-                 actor, fingerprint) ",
+                "INSERT INTO consents (tenant_id, external_id, version, stakeholder_id, purpose, lawful_basis, \
+                 status, jurisdiction, recorded_at, expires_at, notice_id, notice_version, method, source, \
+                 evidence_ref, actor, explicit, given_by, fingerprint) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(self.tenant.id)
                     .push_bind(r.external_id.as_str())
+                    .push_bind(r.version)
                     .push_bind(r.stakeholder_id)
                     .push_bind(r.purpose.as_str())
                     .push_bind(r.lawful_basis.as_str())
@@ -333,9 +336,11 @@ impl<'t> Batch<'t> {
                     .push_bind(r.source.as_deref())
                     .push_bind(r.evidence_ref.as_deref())
                     .push_bind(r.actor.as_deref())
+                    .push_bind(r.explicit)
+                    .push_bind(r.given_by.as_str())
                     .push_bind(&r.fingerprint[..]);
             });
-            qb.push(" ON CONFLICT (tenant_id, external_id) DO NOTHING");
+            qb.push(" ON CONFLICT (tenant_id, external_id, version) DO NOTHING");
             let done = qb.build().execute(&mut *self.tx).await?;
             counts += counted(chunk.len(), done.rows_affected());
         }

@@ -136,6 +136,8 @@ pub struct InteractionRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsentRecord {
     pub external_id: String,
+    /// Version of the record id; a correction appends a higher version.
+    pub version: i64,
     pub stakeholder_id: i64,
     pub purpose: String,
     pub lawful_basis: String,
@@ -149,6 +151,9 @@ pub struct ConsentRecord {
     pub source: Option<String>,
     pub evidence_ref: Option<String>,
     pub actor: Option<String>,
+    pub explicit: bool,
+    /// `subject` or `parent_or_guardian`.
+    pub given_by: String,
     pub fingerprint: [u8; 32],
 }
 

@@ -5,6 +5,7 @@ use rapport_store::{ConsentRecord, KeyStore, Store, StoredKey};
 fn consent(id: &str, stakeholder_id: i64) -> ConsentRecord {
     ConsentRecord {
         external_id: id.to_owned(),
+        version: 1,
         stakeholder_id,
         purpose: "direct_marketing_email".to_owned(),
         lawful_basis: "consent".to_owned(),
@@ -18,6 +19,8 @@ fn consent(id: &str, stakeholder_id: i64) -> ConsentRecord {
         source: None,
         evidence_ref: None,
         actor: None,
+        explicit: false,
+        given_by: "subject".to_owned(),
         fingerprint: [7; 32],
     }
 }
