@@ -745,11 +745,24 @@ impl Run<'_> {
     }
 
     async fn consents(&mut self, batch: &mut Batch<'_>, rows: Vec<Row>) -> Result<(), CoreError> {
+        let registry = rapport_domain::consent::PurposeRegistry::default_policy()
+            .map_err(|e| CoreError::Invalid(format!("the purpose policy is invalid: {e}")))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let Record::Consent(c) = &row.record else {
                 continue;
             };
+            if registry.get(&c.purpose).is_none() {
+                self.diag(
+                    row.line,
+                    "purpose",
+                    format!(
+                        "unknown purpose `{}` (see policies/purposes.json)",
+                        c.purpose
+                    ),
+                );
+                continue;
+            }
             let Some(r) = self.reference(row.line, "subject_id", &c.subject_id, None) else {
                 continue;
             };
@@ -801,7 +814,7 @@ impl Run<'_> {
     }
 }
 
-fn consent_record(
+pub(crate) fn consent_record(
     c: &ConsentRow,
     stakeholder_id: i64,
     recorded_at: String,

@@ -9,11 +9,16 @@
 //! between the vault and the caller; it is sealed before anything reaches the
 //! store and never appears in errors or logs.
 
+mod consent;
 mod dirs;
 mod error;
 mod import;
 mod platform;
 
+pub use consent::{
+    jurisdiction_of, ConsentCheck, ConsentReceipt, ConsentSummary, NewConsent, NoticeInfo,
+    StoredConsentView,
+};
 pub use dirs::DataDirs;
 pub use error::CoreError;
 pub use import::{ImportReport, ImportSource, MAX_DIAGNOSTICS};

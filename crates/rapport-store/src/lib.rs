@@ -13,6 +13,7 @@
 //! is scoped by tenant.
 
 mod batch;
+mod consent;
 mod keystore;
 mod read;
 mod records;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, SqlitePool};
 
 pub use batch::Batch;
+pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
 pub use keystore::{KeyBatch, KeyStore, StoredKey};
 pub use records::*;
 

@@ -50,6 +50,12 @@ pub enum Command {
     /// Look at one stakeholder.
     #[command(subcommand)]
     Subject(SubjectCommand),
+    /// Record and check consent; the ledger is append-only.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Publish and list privacy notice versions.
+    #[command(subcommand)]
+    Notice(NoticeCommand),
 }
 
 #[derive(Debug, Args)]
@@ -123,5 +129,118 @@ pub enum SubjectCommand {
         tenant: String,
         /// External id of the stakeholder.
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Append a consent record (a grant, withdrawal, refusal or objection).
+    Record(Box<RecordArgs>),
+    /// May this subject's data be processed for this purpose? With every reason.
+    Check {
+        #[arg(long)]
+        tenant: String,
+        /// External id of the subject.
+        #[arg(long)]
+        subject: String,
+        /// Purpose id from the purpose policy.
+        #[arg(long)]
+        purpose: String,
+        /// Judge under this jurisdiction instead of the subject's residence.
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        /// Decide as of this RFC 3339 instant instead of now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Every version of every consent record of a subject.
+    History {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        subject: String,
+    },
+    /// Decide a purpose for every customer of a tenant and count the outcomes.
+    Summary {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// External id of the subject.
+    #[arg(long)]
+    pub subject: String,
+    /// Purpose id from the purpose policy.
+    #[arg(long)]
+    pub purpose: String,
+    /// GDPR Art. 6(1) basis: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests.
+    #[arg(long, default_value = "consent")]
+    pub basis: String,
+    /// granted, withdrawn, refused or objected.
+    #[arg(long)]
+    pub status: String,
+    /// Jurisdiction the record is collected under, e.g. EU, GB, US-CA.
+    #[arg(long)]
+    pub jurisdiction: String,
+    /// How it was collected: web_form, import, api, gpc_signal, email, phone, paper, in_person.
+    #[arg(long, default_value = "api")]
+    pub method: String,
+    /// Record id; an existing id gets a new version (a correction).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// When it was given (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// When a grant lapses (RFC 3339).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// Notice version it was given under, as ID:VERSION.
+    #[arg(long)]
+    pub notice: Option<String>,
+    /// Explicit consent (GDPR Art. 9(2)(a), 22(2)(c)).
+    #[arg(long)]
+    pub explicit: bool,
+    /// subject or parent_or_guardian.
+    #[arg(long, default_value = "subject")]
+    pub given_by: String,
+    /// Where it was collected, e.g. checkout-form.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Reference to stored evidence.
+    #[arg(long)]
+    pub evidence_ref: Option<String>,
+    /// Who records it.
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Publish a new immutable version of a notice from a text file.
+    Publish {
+        #[arg(long)]
+        tenant: String,
+        /// Notice id, e.g. privacy-notice.
+        #[arg(long)]
+        id: String,
+        /// The notice text.
+        #[arg(long)]
+        file: PathBuf,
+        /// The change is material: grants given under earlier versions lapse.
+        #[arg(long)]
+        material: bool,
+    },
+    /// List notice versions with their content hashes.
+    List {
+        #[arg(long)]
+        tenant: String,
     },
 }

@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches.
 
+mod consent;
 mod generate;
 mod import;
 mod quickstart;
@@ -61,6 +62,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&ctx, args).await,
         Command::Generate(args) => generate::run(&ctx, args),
         Command::Subject(c) => subject::run(&ctx, c).await,
+        Command::Consent(c) => consent::run(&ctx, c).await,
+        Command::Notice(c) => consent::notice(&ctx, c).await,
     }
 }
 

@@ -17,6 +17,18 @@ use crate::output;
 
 const TENANT: &str = "demo";
 
+const NOTICE_V1: &str = "Demo Ltd privacy notice, version 1.\n\
+We use your contact details to deliver orders (contract), to understand how \
+customers shop (legitimate interests) and, with your consent, to send \
+marketing e-mails. You can withdraw consent or object at any time.\n";
+
+const NOTICE_V2: &str = "Demo Ltd privacy notice, version 2.\n\
+We use your contact details to deliver orders (contract), to understand how \
+customers shop (legitimate interests) and, with your consent, to send \
+marketing e-mails. Californian customers may opt out of the sale or sharing \
+of their data, including by Global Privacy Control. You can withdraw consent \
+or object at any time.\n";
+
 #[derive(Serialize)]
 struct Summary {
     data_dir: PathBuf,
@@ -26,6 +38,7 @@ struct Summary {
     imports: Vec<rapport_core::ImportReport>,
     plaintext_emails_found_on_disk: usize,
     emails_checked: usize,
+    consent: rapport_core::ConsentSummary,
 }
 
 pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
@@ -89,7 +102,15 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
     p.create_tenant(TENANT)
         .await
         .context("could not create the demo tenant")?;
-    say(format!("3. Created tenant `{TENANT}` and imported:"));
+    // The sample's consent records cite two versions of the privacy notice.
+    for text in [NOTICE_V1, NOTICE_V2] {
+        p.publish_notice(TENANT, "privacy-notice", text, false)
+            .await
+            .context("could not publish the sample privacy notice")?;
+    }
+    say(format!(
+        "3. Created tenant `{TENANT}`, published privacy-notice v1 and v2, and imported:"
+    ));
     let mut imports = Vec::new();
     for kind in ImportKind::ALL {
         let file = sample.join(format!("{}.csv", kind.as_str()));
@@ -115,13 +136,41 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
         "4. Re-imported customers.csv: {} written, {} unchanged (upsert by external id)",
         again.written, again.unchanged
     ));
+    // 5. Consent decides who may be processed for what, and says why.
+    let summary = p
+        .consent_summary(TENANT, "direct_marketing_email", None)
+        .await
+        .context("could not summarise consent")?;
+    say(format!(
+        "5. Consent for direct_marketing_email: {} of {} customers allowed, {} denied; top reasons:",
+        summary.allowed, summary.subjects, summary.denied
+    ));
+    let mut reasons: Vec<(&String, &u64)> = summary.denied_by_rule.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (rule, n) in reasons.iter().take(4) {
+        say(format!("     {n:>6}  {rule}"));
+    }
+    let check = p
+        .check_consent(TENANT, "C0000001", "direct_marketing_email", None, None)
+        .await
+        .context("could not check consent")?;
+    say(format!(
+        "   C0000001: {} ({})",
+        if check.allowed { "allowed" } else { "denied" },
+        check
+            .reasons
+            .iter()
+            .map(|r| format!("{} {}", r.citation, r.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
     p.close().await;
 
-    // 5. Personal data is sealed on disk.
+    // 6. Personal data is sealed on disk.
     let emails = sample_emails(&sample.join("customers.csv"), 200)?;
     let found = plaintext_hits(&data, &emails)?;
     say(format!(
-        "5. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
+        "6. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
         emails.len(),
         found
     ));
@@ -135,6 +184,7 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             imports,
             plaintext_emails_found_on_disk: found,
             emails_checked: emails.len(),
+            consent: summary,
         })?;
     } else {
         let id = identity.display();

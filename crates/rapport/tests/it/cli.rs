@@ -220,3 +220,115 @@ fn unknown_kind_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown import kind `orders`"));
 }
+
+#[test]
+fn consent_record_check_and_history_through_the_cli() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    init_with_passphrase(&data, "pw");
+    let file = tmp.path().join("customers.csv");
+    std::fs::write(&file, "id,country\nC1,FR\n").expect("write");
+    ok(rapport(&data)
+        .args(["import", "--tenant", "acme", "--kind", "customers"])
+        .arg(&file)
+        .env("RAPPORT_PASSPHRASE", "pw"));
+    let check = |extra: &[&str]| {
+        json(
+            rapport(&data)
+                .args([
+                    "consent",
+                    "check",
+                    "--tenant",
+                    "acme",
+                    "--subject",
+                    "C1",
+                    "--purpose",
+                    "direct_marketing_email",
+                ])
+                .args(extra)
+                .env("RAPPORT_PASSPHRASE", "pw"),
+        )
+    };
+    let v = check(&[]);
+    assert_eq!(v["allowed"], false, "no record: fails closed");
+    assert!(v["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+    assert!(v["records"].as_array().is_some_and(Vec::is_empty));
+
+    let receipt = json(
+        rapport(&data)
+            .args([
+                "consent",
+                "record",
+                "--tenant",
+                "acme",
+                "--subject",
+                "C1",
+                "--purpose",
+                "direct_marketing_email",
+                "--status",
+                "granted",
+                "--jurisdiction",
+                "EU",
+                "--method",
+                "web_form",
+            ])
+            .env("RAPPORT_PASSPHRASE", "pw"),
+    );
+    let v = check(&[]);
+    assert_eq!(v["allowed"], true, "{v}");
+    assert_eq!(v["records"][0]["id"], receipt["id"]);
+
+    ok(rapport(&data)
+        .args([
+            "consent",
+            "record",
+            "--tenant",
+            "acme",
+            "--subject",
+            "C1",
+            "--purpose",
+            "direct_marketing_email",
+            "--status",
+            "objected",
+            "--basis",
+            "legitimate_interests",
+            "--jurisdiction",
+            "EU",
+        ])
+        .env("RAPPORT_PASSPHRASE", "pw"));
+    let v = check(&[]);
+    assert_eq!(v["allowed"], false);
+    assert!(v["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .any(|r| r["citation"]
+            .as_str()
+            .is_some_and(|c| c.contains("Art. 21"))));
+
+    let h = json(
+        rapport(&data)
+            .args(["consent", "history", "--tenant", "acme", "--subject", "C1"])
+            .env("RAPPORT_PASSPHRASE", "pw"),
+    );
+    assert_eq!(h.as_array().map(Vec::len), Some(2));
+
+    let out = run(rapport(&data)
+        .args([
+            "consent",
+            "record",
+            "--tenant",
+            "acme",
+            "--subject",
+            "C1",
+            "--purpose",
+            "direct_marketing_email",
+            "--status",
+            "maybe",
+            "--jurisdiction",
+            "EU",
+        ])
+        .env("RAPPORT_PASSPHRASE", "pw"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown status `maybe`"));
+}

@@ -1,0 +1,301 @@
+//! The consent ledger and privacy notices: reads for decisions and history,
+//! and the append of single records. Consent rows are never updated or
+//! deleted (the database refuses it); a correction is a new version.
+
+use rapport_domain::StakeholderKind;
+
+use crate::records::{ConsentRecord, Tenant};
+use crate::{to_16, Result, Store, StoreError};
+
+/// A consent record as stored.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct StoredConsent {
+    pub stakeholder_id: i64,
+    pub external_id: String,
+    pub version: i64,
+    pub purpose: String,
+    pub lawful_basis: String,
+    pub status: String,
+    pub jurisdiction: String,
+    pub recorded_at: String,
+    pub expires_at: Option<String>,
+    pub notice_id: Option<String>,
+    pub notice_version: Option<i64>,
+    pub method: String,
+    pub source: Option<String>,
+    pub evidence_ref: Option<String>,
+    pub actor: Option<String>,
+    pub explicit: bool,
+    pub given_by: String,
+}
+
+/// One immutable version of a privacy notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredNotice {
+    pub notice_id: String,
+    pub version: i64,
+    pub content_sha256: String,
+    pub material_change: bool,
+    pub published_at: String,
+}
+
+/// What a consent decision needs to know about a stakeholder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerSubject {
+    pub id: i64,
+    pub external_id: String,
+    pub subject: [u8; 16],
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub has_birth_date: bool,
+    pub erased: bool,
+}
+
+/// A page of subjects with every consent record of each, in id order.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerPage {
+    pub subjects: Vec<LedgerSubject>,
+    /// Sorted by stakeholder id.
+    pub consents: Vec<StoredConsent>,
+}
+
+const CONSENT_COLUMNS: &str = "stakeholder_id, external_id, version, purpose, lawful_basis, status, \
+     jurisdiction, recorded_at, expires_at, notice_id, notice_version, method, source, evidence_ref, actor, \
+     explicit, given_by";
+
+fn opt(s: &str) -> Option<String> {
+    (s != "-").then(|| s.to_owned())
+}
+
+/// Parses one packed consent line (see [`Store::ledger_page`]).
+fn parse_consent(line: &str) -> Option<StoredConsent> {
+    let mut p = line.split(' ');
+    Some(StoredConsent {
+        stakeholder_id: p.next()?.parse().ok()?,
+        external_id: p.next()?.to_owned(),
+        version: p.next()?.parse().ok()?,
+        purpose: p.next()?.to_owned(),
+        lawful_basis: p.next()?.to_owned(),
+        status: p.next()?.to_owned(),
+        jurisdiction: p.next()?.to_owned(),
+        recorded_at: p.next()?.to_owned(),
+        expires_at: opt(p.next()?),
+        notice_id: opt(p.next()?),
+        notice_version: match p.next()? {
+            "-" => None,
+            v => Some(v.parse().ok()?),
+        },
+        method: p.next()?.to_owned(),
+        explicit: p.next()? == "1",
+        given_by: p.next()?.to_owned(),
+        source: None,
+        evidence_ref: None,
+        actor: None,
+    })
+}
+
+fn parse_subject(line: &str) -> Option<LedgerSubject> {
+    let mut p = line.split(' ');
+    let id = p.next()?.parse().ok()?;
+    let external_id = p.next()?.to_owned();
+    let hex = p.next()?;
+    let mut subject = [0u8; 16];
+    for (i, pair) in hex.as_bytes().chunks_exact(2).enumerate().take(16) {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        subject[i] = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(LedgerSubject {
+        id,
+        external_id,
+        subject,
+        country: opt(p.next()?),
+        region: opt(p.next()?),
+        has_birth_date: p.next()? == "1",
+        erased: p.next()? == "1",
+    })
+}
+
+impl Store {
+    /// Every version of every consent record of one stakeholder, oldest first.
+    pub async fn consents_of(
+        &self,
+        tenant: &Tenant,
+        stakeholder_id: i64,
+    ) -> Result<Vec<StoredConsent>> {
+        let rows: Vec<StoredConsent> = sqlx::query_as(&format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents WHERE tenant_id = ? AND stakeholder_id = ? \
+             ORDER BY recorded_at, external_id, version"
+        ))
+        .bind(tenant.id)
+        .bind(stakeholder_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Appends one consent record (a new id, or a new version of an id).
+    /// Returns false if exactly this version is already stored.
+    pub async fn append_consent(&self, tenant: &Tenant, c: &ConsentRecord) -> Result<bool> {
+        let mut batch = self.begin(tenant).await?;
+        let counts = batch.append_consents(std::slice::from_ref(c)).await?;
+        batch.commit().await?;
+        Ok(counts.written == 1)
+    }
+
+    /// The highest stored version of a consent record id.
+    pub async fn consent_version(&self, tenant: &Tenant, external_id: &str) -> Result<Option<i64>> {
+        let (v,): (Option<i64>,) = sqlx::query_as(
+            "SELECT max(version) FROM consents WHERE tenant_id = ? AND external_id = ?",
+        )
+        .bind(tenant.id)
+        .bind(external_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(v)
+    }
+
+    /// A page of customers after stakeholder id `after`, with all their
+    /// consent records. Rows are packed into one text value per query by
+    /// SQLite (fields never contain spaces), which is an order of magnitude
+    /// faster than fetching them one by one through the driver.
+    pub async fn ledger_page(&self, tenant: &Tenant, after: i64, limit: i64) -> Result<LedgerPage> {
+        let (packed, first, last): (Option<String>, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT group_concat(id || ' ' || external_id || ' ' || hex(subject) || ' ' || \
+             coalesce(country, '-') || ' ' || coalesce(region, '-') || ' ' || \
+             (birth_date_sealed IS NOT NULL) || ' ' || (erased_at IS NOT NULL), char(10)), min(id), max(id) \
+             FROM (SELECT * FROM stakeholders WHERE +tenant_id = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?)",
+        )
+        .bind(tenant.id)
+        .bind(StakeholderKind::Customer.as_str())
+        .bind(after)
+        .bind(limit)
+        .fetch_one(&self.pool)
+        .await?;
+        let (Some(packed), Some(first), Some(last)) = (packed, first, last) else {
+            return Ok(LedgerPage::default());
+        };
+        let subjects: Vec<LedgerSubject> = packed.split('\n').filter_map(parse_subject).collect();
+        let (consents,): (Option<String>,) = sqlx::query_as(
+            "SELECT group_concat(stakeholder_id || ' ' || external_id || ' ' || version || ' ' || purpose || ' ' || \
+             lawful_basis || ' ' || status || ' ' || jurisdiction || ' ' || recorded_at || ' ' || \
+             coalesce(expires_at, '-') || ' ' || coalesce(notice_id, '-') || ' ' || \
+             coalesce(notice_version, '-') || ' ' || method || ' ' || explicit || ' ' || given_by, char(10)) \
+             FROM (SELECT * FROM consents WHERE tenant_id = ? AND stakeholder_id BETWEEN ? AND ? \
+             ORDER BY stakeholder_id)",
+        )
+        .bind(tenant.id)
+        .bind(first)
+        .bind(last)
+        .fetch_one(&self.pool)
+        .await?;
+        let mut consents: Vec<StoredConsent> = consents
+            .as_deref()
+            .unwrap_or("")
+            .split('\n')
+            .filter(|l| !l.is_empty())
+            .filter_map(parse_consent)
+            .collect();
+        consents.sort_by_key(|c| c.stakeholder_id);
+        Ok(LedgerPage { subjects, consents })
+    }
+
+    /// The sealed birth dates of some stakeholders, by row id.
+    pub async fn birth_dates(&self, tenant: &Tenant, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(30_000) {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT id, birth_date_sealed FROM stakeholders WHERE birth_date_sealed IS NOT NULL AND tenant_id = ",
+            );
+            qb.push_bind(tenant.id);
+            qb.push(" AND id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            sep.push_unseparated(")");
+            let rows: Vec<(i64, Vec<u8>)> = qb.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Publishes a new version of a notice; returns its version number.
+    pub async fn publish_notice(
+        &self,
+        tenant: &Tenant,
+        notice_id: &str,
+        content: &str,
+        content_sha256: &str,
+        material_change: bool,
+        published_at: &str,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let (latest,): (Option<i64>,) = sqlx::query_as(
+            "SELECT max(version) FROM notices WHERE tenant_id = ? AND notice_id = ?",
+        )
+        .bind(tenant.id)
+        .bind(notice_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let version = latest.unwrap_or(0) + 1;
+        sqlx::query(
+            "INSERT INTO notices (tenant_id, notice_id, version, content_sha256, material_change, published_at, content) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tenant.id)
+        .bind(notice_id)
+        .bind(version)
+        .bind(content_sha256)
+        .bind(material_change)
+        .bind(published_at)
+        .bind(content)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Every notice version of a tenant.
+    pub async fn notices(&self, tenant: &Tenant) -> Result<Vec<StoredNotice>> {
+        let rows: Vec<(String, i64, String, bool, String)> = sqlx::query_as(
+            "SELECT notice_id, version, content_sha256, material_change, published_at FROM notices \
+             WHERE tenant_id = ? ORDER BY notice_id, version",
+        )
+        .bind(tenant.id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(notice_id, version, content_sha256, material_change, published_at)| {
+                    StoredNotice {
+                        notice_id,
+                        version,
+                        content_sha256,
+                        material_change,
+                        published_at,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// The row id and subject of a stakeholder, by external id.
+    pub async fn stakeholder_ref(
+        &self,
+        tenant: &Tenant,
+        external_id: &str,
+    ) -> Result<(i64, [u8; 16])> {
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, subject FROM stakeholders WHERE tenant_id = ? AND external_id = ?",
+        )
+        .bind(tenant.id)
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (id, subject) =
+            row.ok_or_else(|| StoreError::UnknownStakeholder(external_id.to_owned()))?;
+        Ok((id, to_16(&subject)))
+    }
+}
