@@ -194,23 +194,23 @@ fn method(s: &str) -> Option<CollectionMethod> {
 
 /// A stored record as the decision function sees it; `None` for a row the
 /// store's constraints should have made impossible.
-fn event(c: &StoredConsent) -> Option<ConsentEvent> {
+fn event(c: StoredConsent) -> Option<ConsentEvent> {
     Some(ConsentEvent {
-        id: c.external_id.clone(),
+        id: c.external_id,
         version: u32::try_from(c.version).ok()?,
-        purpose: c.purpose.clone(),
+        purpose: c.purpose,
         lawful_basis: basis(&c.lawful_basis)?,
         status: status(&c.status)?,
-        jurisdiction: c.jurisdiction.clone(),
+        jurisdiction: c.jurisdiction,
         recorded_at: parse_instant(&c.recorded_at).ok()?,
         expires_at: match &c.expires_at {
             Some(x) => Some(parse_instant(x).ok()?),
             None => None,
         },
         method: method(&c.method)?,
-        notice: match (&c.notice_id, c.notice_version) {
+        notice: match (c.notice_id, c.notice_version) {
             (Some(id), Some(v)) => Some(NoticeRef {
-                id: id.clone(),
+                id,
                 version: u32::try_from(v).ok()?,
             }),
             _ => None,
@@ -289,7 +289,7 @@ impl Platform {
             .store
             .consents_of(&tenant, profile.id)
             .await?
-            .iter()
+            .into_iter()
             .filter_map(event)
             .collect();
         let notices = notices(self.store.notices(&tenant).await?);
@@ -365,13 +365,26 @@ impl Platform {
             denied_by_rule: BTreeMap::new(),
             seconds: 0.0,
         };
-        let mut after = 0;
-        loop {
-            let page = self.store.ledger_page(&tenant, after, PAGE).await?;
-            let Some(last) = page.subjects.last() else {
-                break;
-            };
-            after = last.id;
+        // Pages are ranges of row ids, read two at a time on the store's
+        // connections while the page before is decided.
+        let max_id = self.store.max_stakeholder_id(&tenant).await?;
+        let fetch = |after: i64| {
+            let store = self.store.clone();
+            let tenant = tenant.clone();
+            tokio::spawn(async move { store.ledger_page(&tenant, after, after + PAGE).await })
+        };
+        let mut pending = std::collections::VecDeque::new();
+        let mut next_after = 0;
+        while next_after < max_id && pending.len() < 2 {
+            pending.push_back(fetch(next_after));
+            next_after += PAGE;
+        }
+        while let Some(handle) = pending.pop_front() {
+            let page = handle.await.map_err(|_| CoreError::ReaderStopped)??;
+            if next_after < max_id {
+                pending.push_back(fetch(next_after));
+                next_after += PAGE;
+            }
             // Birth dates matter only where the law has age rules for this
             // decision (the US states); open just those.
             let need: Vec<&LedgerSubject> = page
@@ -405,7 +418,7 @@ impl Platform {
                     }
                 }
             }
-            let mut consents = page.consents.iter().peekable();
+            let mut consents = page.consents.into_iter().peekable();
             for s in &page.subjects {
                 let mut ledger = Vec::new();
                 while let Some(c) = consents.next_if(|c| c.stakeholder_id <= s.id) {

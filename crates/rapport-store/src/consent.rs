@@ -155,38 +155,52 @@ impl Store {
         Ok(v)
     }
 
-    /// A page of customers after stakeholder id `after`, with all their
-    /// consent records. Rows are packed into one text value per query by
-    /// SQLite (fields never contain spaces), which is an order of magnitude
-    /// faster than fetching them one by one through the driver.
-    pub async fn ledger_page(&self, tenant: &Tenant, after: i64, limit: i64) -> Result<LedgerPage> {
-        let (packed, first, last): (Option<String>, Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT group_concat(id || ' ' || external_id || ' ' || hex(subject) || ' ' || \
-             coalesce(country, '-') || ' ' || coalesce(region, '-') || ' ' || \
-             (birth_date_sealed IS NOT NULL) || ' ' || (erased_at IS NOT NULL), char(10)), min(id), max(id) \
-             FROM (SELECT * FROM stakeholders WHERE +tenant_id = ? AND kind = ? AND id > ? ORDER BY id LIMIT ?)",
+    /// The highest stakeholder row id of a tenant (0 when it has none).
+    pub async fn max_stakeholder_id(&self, tenant: &Tenant) -> Result<i64> {
+        let (max,): (Option<i64>,) =
+            sqlx::query_as("SELECT max(id) FROM stakeholders WHERE tenant_id = ?")
+                .bind(tenant.id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(max.unwrap_or(0))
+    }
+
+    /// The customers with row ids in `(after, until]`, with all their consent
+    /// records. Rows are packed into one text value per query by SQLite
+    /// (fields never contain spaces), which is an order of magnitude faster
+    /// than fetching them one by one through the driver; ranges of ids let
+    /// several pages be read at once.
+    pub async fn ledger_page(&self, tenant: &Tenant, after: i64, until: i64) -> Result<LedgerPage> {
+        let (packed,): (Option<String>,) = sqlx::query_as(
+            "SELECT group_concat(printf('%d %s %s %s %s %d %d', id, external_id, hex(subject), \
+             coalesce(country, '-'), coalesce(region, '-'), birth_date_sealed IS NOT NULL, \
+             erased_at IS NOT NULL), char(10)) \
+             FROM stakeholders WHERE id > ? AND id <= ? AND +tenant_id = ? AND kind = ?",
         )
+        .bind(after)
+        .bind(until)
         .bind(tenant.id)
         .bind(StakeholderKind::Customer.as_str())
-        .bind(after)
-        .bind(limit)
         .fetch_one(&self.pool)
         .await?;
-        let (Some(packed), Some(first), Some(last)) = (packed, first, last) else {
-            return Ok(LedgerPage::default());
-        };
-        let subjects: Vec<LedgerSubject> = packed.split('\n').filter_map(parse_subject).collect();
+        let mut subjects: Vec<LedgerSubject> = packed
+            .as_deref()
+            .unwrap_or("")
+            .split('\n')
+            .filter(|l| !l.is_empty())
+            .filter_map(parse_subject)
+            .collect();
+        subjects.sort_by_key(|s| s.id);
         let (consents,): (Option<String>,) = sqlx::query_as(
-            "SELECT group_concat(stakeholder_id || ' ' || external_id || ' ' || version || ' ' || purpose || ' ' || \
-             lawful_basis || ' ' || status || ' ' || jurisdiction || ' ' || recorded_at || ' ' || \
-             coalesce(expires_at, '-') || ' ' || coalesce(notice_id, '-') || ' ' || \
-             coalesce(notice_version, '-') || ' ' || method || ' ' || explicit || ' ' || given_by, char(10)) \
-             FROM (SELECT * FROM consents WHERE tenant_id = ? AND stakeholder_id BETWEEN ? AND ? \
-             ORDER BY stakeholder_id)",
+            "SELECT group_concat(printf('%d %s %d %s %s %s %s %s %s %s %s %s %d %s', stakeholder_id, \
+             external_id, version, purpose, lawful_basis, status, jurisdiction, recorded_at, \
+             coalesce(expires_at, '-'), coalesce(notice_id, '-'), coalesce(notice_version, '-'), method, \
+             explicit, given_by), char(10)) \
+             FROM consents WHERE tenant_id = ? AND stakeholder_id > ? AND stakeholder_id <= ?",
         )
         .bind(tenant.id)
-        .bind(first)
-        .bind(last)
+        .bind(after)
+        .bind(until)
         .fetch_one(&self.pool)
         .await?;
         let mut consents: Vec<StoredConsent> = consents
