@@ -16,14 +16,14 @@ fn customers_csv(n: usize) -> Vec<u8> {
     let mut s = String::with_capacity(n * 96);
     s.push_str("id,name,email,phone,country,region,signup_date,gender,age_band\n");
     for i in 0..n {
-        let _ = writeln!(
+        writeln!(
             s,
             "C{i:07},Person Number {i},person{i}@example.com,+44 20 7946 {:04},GB,,20{:02}-{:02}-{:02},f,25-34",
             i % 10_000,
             10 + i % 15,
             1 + i % 12,
             1 + i % 28
-        );
+        ).expect("writing to a String cannot fail");
     }
     s.into_bytes()
 }
@@ -32,7 +32,7 @@ fn transactions_csv(n: usize) -> Vec<u8> {
     let mut s = String::with_capacity(n * 64);
     s.push_str("id,customer_id,date,quantity,amount,currency\n");
     for i in 0..n {
-        let _ = writeln!(
+        writeln!(
             s,
             "T{i:08},C{:07},2024-{:02}-{:02},{},{}.{:02},EUR",
             i / 4,
@@ -41,7 +41,8 @@ fn transactions_csv(n: usize) -> Vec<u8> {
             1 + i % 5,
             i % 300,
             i % 100
-        );
+        )
+        .expect("writing to a String cannot fail");
     }
     s.into_bytes()
 }
@@ -49,7 +50,7 @@ fn transactions_csv(n: usize) -> Vec<u8> {
 fn transactions_jsonl(n: usize) -> Vec<u8> {
     let mut s = String::with_capacity(n * 110);
     for i in 0..n {
-        let _ = writeln!(
+        writeln!(
             s,
             r#"{{"id":"T{i:08}","customer_id":"C{:07}","date":"2024-{:02}-{:02}","quantity":{},"amount":{}.{:02},"currency":"EUR"}}"#,
             i / 4,
@@ -58,7 +59,7 @@ fn transactions_jsonl(n: usize) -> Vec<u8> {
             1 + i % 5,
             i % 300,
             i % 100
-        );
+        ).expect("writing to a String cannot fail");
     }
     s.into_bytes()
 }
@@ -66,7 +67,7 @@ fn transactions_jsonl(n: usize) -> Vec<u8> {
 fn cdnow(n: usize) -> Vec<u8> {
     let mut s = String::with_capacity(n * 32);
     for i in 0..n {
-        let _ = write!(
+        write!(
             s,
             " {:05} 1997{:02}{:02}  {}   {}.{:02}\r\n",
             1 + i / 3,
@@ -75,7 +76,8 @@ fn cdnow(n: usize) -> Vec<u8> {
             1 + i % 4,
             i % 90,
             i % 100
-        );
+        )
+        .expect("writing to a String cannot fail");
     }
     s.into_bytes()
 }

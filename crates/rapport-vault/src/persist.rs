@@ -98,7 +98,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], target: Target) -> Result<
             Target::Replace => fs::rename(&tmp, path).map_err(|e| io("replace", path, e))?,
             Target::CreateNew => match fs::hard_link(&tmp, path) {
                 Ok(()) => {
-                    let _ = fs::remove_file(&tmp);
+                    fs::remove_file(&tmp).map_err(|e| io("remove temporary file", &tmp, e))?;
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     return Err(io("create", path, e));
@@ -113,13 +113,42 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], target: Target) -> Result<
         }
         sync_dir(&dir)
     })();
-    if result.is_err() {
-        // Best effort: leaving the temporary file would clutter the key
-        // directory (and, for identity files, leave a secret behind). The
-        // original error matters more than a failed clean-up.
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Err(VaultError::Io {
+            action,
+            path,
+            error,
+        }) if tmp.exists() => {
+            // Leaving the temporary file would clutter the key directory (and,
+            // for identity files, leave a secret behind): remove it, and if
+            // that fails too, say so alongside the original error.
+            match fs::remove_file(&tmp) {
+                Ok(()) => Err(VaultError::Io {
+                    action,
+                    path,
+                    error,
+                }),
+                Err(cleanup) => Err(VaultError::Io {
+                    action,
+                    path,
+                    error: std::io::Error::new(
+                        error.kind(),
+                        format!(
+                            "{error}; the temporary file {} could not be removed: {cleanup}",
+                            tmp.display()
+                        ),
+                    ),
+                }),
+            }
+        }
+        Err(other) => {
+            if tmp.exists() {
+                fs::remove_file(&tmp).map_err(|e| io("remove temporary file", &tmp, e))?;
+            }
+            Err(other)
+        }
+        Ok(()) => Ok(()),
     }
-    result
 }
 
 /// Whether `error` is [`write_atomic`] refusing to overwrite an existing file.
@@ -138,7 +167,7 @@ fn sync_dir(dir: &Path) -> Result<(), VaultError> {
     #[cfg(not(unix))]
     {
         // Directories cannot be opened for syncing on other platforms.
-        let _ = dir;
+        drop(dir);
         Ok(())
     }
 }
