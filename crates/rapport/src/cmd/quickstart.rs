@@ -189,12 +189,23 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
     } else {
         let id = identity.display();
         let d = data.display();
+        // The binary that is running, so the commands work without installing it.
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| {
+                let cwd = std::env::current_dir().ok()?;
+                Some(p.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(p))
+            })
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "rapport".to_owned());
         println!();
         println!("Next steps:");
-        println!("  rapport --data-dir {d} --identity {id} tenant list");
+        println!("  {exe} --data-dir {d} --identity {id} tenant list");
+        println!("  {exe} --data-dir {d} --identity {id} subject show --tenant {TENANT} C0000001");
         println!(
-            "  rapport --data-dir {d} --identity {id} subject show --tenant {TENANT} C0000001"
+            "  {exe} --data-dir {d} --identity {id} consent check --tenant {TENANT} --subject C0000001 --purpose direct_marketing_email"
         );
+        println!("  {exe} --data-dir {d} --identity {id} consent history --tenant {TENANT} --subject C0000001");
     }
     if found > 0 {
         bail!("{found} personal values were found in plaintext on disk");
