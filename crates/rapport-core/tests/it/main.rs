@@ -2,6 +2,7 @@
 //! key store and a real age-encrypted keyring in temporary directories.
 
 mod bad_input;
+mod cdnow;
 mod consent;
 mod erasure;
 mod lifecycle;
