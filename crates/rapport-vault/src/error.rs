@@ -161,4 +161,18 @@ pub enum VaultError {
         /// The field name (never its value).
         field: String,
     },
+
+    /// The recipient of an export is not a usable age public key.
+    #[error("export recipient: {reason}")]
+    Recipient {
+        /// What is wrong (a fixed string).
+        reason: &'static str,
+    },
+
+    /// Writing an age-encrypted export failed.
+    #[error("could not encrypt the export: {reason}")]
+    Export {
+        /// The I/O error kind (never data).
+        reason: String,
+    },
 }

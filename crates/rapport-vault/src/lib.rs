@@ -22,6 +22,7 @@
 //! never writes to it.
 
 mod error;
+mod export;
 mod identity;
 mod ids;
 mod keyring;
@@ -31,6 +32,7 @@ mod subject;
 mod tenant;
 
 pub use error::VaultError;
+pub use export::encrypt_to_recipient;
 pub use identity::generate_identity_file;
 pub use ids::{SubjectId, TenantId};
 pub use keyring::{Keyring, KeyringOptions, Unlock};
