@@ -385,12 +385,19 @@ impl Platform {
                 pending.push_back(fetch(next_after));
                 next_after += PAGE;
             }
-            // Birth dates matter only where the law has age rules for this
-            // decision (the US states); open just those.
+            // Birth dates matter only where the law has age rules: the sale or
+            // sharing of a Californian minor's data, and a child's sensitive
+            // data in Colorado and Virginia. Open just those.
+            let age_matters = purpose.is_sale_or_sharing() || purpose.special_category;
             let need: Vec<&LedgerSubject> = page
                 .subjects
                 .iter()
-                .filter(|s| s.has_birth_date && !s.erased && s.country.as_deref() == Some("US"))
+                .filter(|s| {
+                    age_matters
+                        && s.has_birth_date
+                        && !s.erased
+                        && s.country.as_deref() == Some("US")
+                })
                 .collect();
             let mut births = std::collections::HashMap::new();
             if !need.is_empty() {

@@ -343,8 +343,36 @@ impl<'t> Batch<'t> {
             qb.push(" ON CONFLICT (tenant_id, external_id, version) DO NOTHING");
             let done = qb.build().execute(&mut *self.tx).await?;
             counts += counted(chunk.len(), done.rows_affected());
+            if done.rows_affected() > 0 {
+                let mut ids: Vec<i64> = chunk.iter().map(|r| r.stakeholder_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                self.rebuild_ledgers(&ids).await?;
+            }
         }
         Ok(counts)
+    }
+
+    /// Rebuilds the packed ledgers (`consent_ledgers`) of some stakeholders
+    /// from their consent records.
+    async fn rebuild_ledgers(&mut self, stakeholder_ids: &[i64]) -> Result<()> {
+        for chunk in stakeholder_ids.chunks(chunk_rows(1) - 1) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR REPLACE INTO consent_ledgers (stakeholder_id, tenant_id, packed) \
+                 SELECT stakeholder_id, tenant_id, group_concat(",
+            );
+            qb.push(crate::consent::PACKED_CONSENT);
+            qb.push(", char(10)) FROM consents WHERE tenant_id = ");
+            qb.push_bind(self.tenant.id);
+            qb.push(" AND stakeholder_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            sep.push_unseparated(") GROUP BY stakeholder_id");
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     /// Records the completed import in the import log.

@@ -59,6 +59,13 @@ pub struct LedgerPage {
     pub consents: Vec<StoredConsent>,
 }
 
+/// How one consent record version is packed into a ledger line; fields never
+/// contain spaces (ids, purposes and codes are patterned, instants RFC 3339).
+pub(crate) const PACKED_CONSENT: &str = "printf('%d %s %d %s %s %s %s %s %s %s %s %s %d %s', \
+     stakeholder_id, external_id, version, purpose, lawful_basis, status, jurisdiction, recorded_at, \
+     coalesce(expires_at, '-'), coalesce(notice_id, '-'), coalesce(notice_version, '-'), method, explicit, \
+     given_by)";
+
 const CONSENT_COLUMNS: &str = "stakeholder_id, external_id, version, purpose, lawful_basis, status, \
      jurisdiction, recorded_at, expires_at, notice_id, notice_version, method, source, evidence_ref, actor, \
      explicit, given_by";
@@ -192,15 +199,12 @@ impl Store {
             .collect();
         subjects.sort_by_key(|s| s.id);
         let (consents,): (Option<String>,) = sqlx::query_as(
-            "SELECT group_concat(printf('%d %s %d %s %s %s %s %s %s %s %s %s %d %s', stakeholder_id, \
-             external_id, version, purpose, lawful_basis, status, jurisdiction, recorded_at, \
-             coalesce(expires_at, '-'), coalesce(notice_id, '-'), coalesce(notice_version, '-'), method, \
-             explicit, given_by), char(10)) \
-             FROM consents WHERE tenant_id = ? AND stakeholder_id > ? AND stakeholder_id <= ?",
+            "SELECT group_concat(packed, char(10)) FROM consent_ledgers \
+             WHERE stakeholder_id > ? AND stakeholder_id <= ? AND tenant_id = ?",
         )
-        .bind(tenant.id)
         .bind(after)
         .bind(until)
+        .bind(tenant.id)
         .fetch_one(&self.pool)
         .await?;
         let mut consents: Vec<StoredConsent> = consents
@@ -214,12 +218,14 @@ impl Store {
         Ok(LedgerPage { subjects, consents })
     }
 
-    /// The sealed birth dates of some stakeholders, by row id.
+    /// The sealed birth dates of some stakeholders, by row id (packed like
+    /// the ledger reads).
     pub async fn birth_dates(&self, tenant: &Tenant, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(30_000) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "SELECT id, birth_date_sealed FROM stakeholders WHERE birth_date_sealed IS NOT NULL AND tenant_id = ",
+                "SELECT group_concat(id || ' ' || hex(birth_date_sealed), char(10)) FROM stakeholders \
+                 WHERE birth_date_sealed IS NOT NULL AND tenant_id = ",
             );
             qb.push_bind(tenant.id);
             qb.push(" AND id IN (");
@@ -228,8 +234,14 @@ impl Store {
                 sep.push_bind(*id);
             }
             sep.push_unseparated(")");
-            let rows: Vec<(i64, Vec<u8>)> = qb.build_query_as().fetch_all(&self.pool).await?;
-            out.extend(rows);
+            let (packed,): (Option<String>,) = qb.build_query_as().fetch_one(&self.pool).await?;
+            for line in packed.as_deref().unwrap_or("").split('\n') {
+                if let Some((id, hex)) = line.split_once(' ') {
+                    if let (Ok(id), Some(sealed)) = (id.parse(), crate::keystore::unhex(hex)) {
+                        out.push((id, sealed));
+                    }
+                }
+            }
         }
         Ok(out)
     }

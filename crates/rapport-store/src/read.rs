@@ -196,8 +196,10 @@ impl Store {
                 .map(|(c,)| format!("quote(\"{}\")", c.replace('"', "\"\"")))
                 .collect::<Vec<_>>()
                 .join(" || '|' || ");
+            // Ordered by the dumped text itself: tables without a rowid have
+            // no other order that always exists.
             let sql = format!(
-                "SELECT {expr} FROM \"{}\" ORDER BY rowid",
+                "SELECT {expr} FROM \"{}\" ORDER BY 1",
                 table.replace('"', "\"\"")
             );
             let rows: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
