@@ -3,9 +3,33 @@
 use rapport_core::CoreError;
 use serde::Serialize;
 
+/// `println!` for standard output that treats a closed pipe (`rapport … |
+/// head`) as the end of the reader's interest rather than a crash: the
+/// process ends quietly, as Unix tools do.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, $($arg)*) {
+            $crate::output::stdout_failed(&e);
+        }
+    }};
+}
+
+/// Ends the process after a failed write to standard output: quietly on a
+/// closed pipe, with a message otherwise.
+pub fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    eprintln!("error: could not write to standard output: {e}");
+    std::process::exit(1);
+}
+
 /// Prints a value as pretty JSON on standard output.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    crate::outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -33,7 +57,7 @@ pub fn print_error(e: &anyhow::Error, json: bool) {
             "causes": causes,
             "diagnostics": diagnostics,
         });
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
         );

@@ -71,7 +71,7 @@ async fn consent(ctx: &Ctx, p: &rapport_core::Platform, cmd: ConsentCommand) -> 
             if ctx.json {
                 output::json(&receipt)?;
             } else {
-                println!(
+                crate::outln!(
                     "Recorded {} version {}: {} {} for {} at {}",
                     receipt.id,
                     receipt.version,
@@ -104,7 +104,7 @@ async fn consent(ctx: &Ctx, p: &rapport_core::Platform, cmd: ConsentCommand) -> 
             if ctx.json {
                 output::json(&c)?;
             } else {
-                println!(
+                crate::outln!(
                     "{}: {} for {} under {} at {}{}",
                     c.subject,
                     if c.allowed { "ALLOWED" } else { "DENIED" },
@@ -122,7 +122,7 @@ async fn consent(ctx: &Ctx, p: &rapport_core::Platform, cmd: ConsentCommand) -> 
                     }
                 );
                 for r in &c.reasons {
-                    println!(
+                    crate::outln!(
                         "  {} [{}] {} — {} ({})",
                         if r.allowed { "+" } else { "-" },
                         r.jurisdiction,
@@ -137,7 +137,7 @@ async fn consent(ctx: &Ctx, p: &rapport_core::Platform, cmd: ConsentCommand) -> 
                         .iter()
                         .map(|r| format!("{} v{}", r.id, r.version))
                         .collect();
-                    println!("  records: {}", ids.join(", "));
+                    crate::outln!("  records: {}", ids.join(", "));
                 }
             }
         }
@@ -149,10 +149,10 @@ async fn consent(ctx: &Ctx, p: &rapport_core::Platform, cmd: ConsentCommand) -> 
             if ctx.json {
                 output::json(&h)?;
             } else if h.is_empty() {
-                println!("No consent records for {subject}.");
+                crate::outln!("No consent records for {subject}.");
             } else {
                 for c in h {
-                    println!(
+                    crate::outln!(
                         "{}  {:<24} {:<10} {:<21} {:<6} {} v{}{}",
                         c.recorded_at,
                         c.purpose,
@@ -181,12 +181,12 @@ async fn consent(ctx: &Ctx, p: &rapport_core::Platform, cmd: ConsentCommand) -> 
             if ctx.json {
                 output::json(&s)?;
             } else {
-                println!(
+                crate::outln!(
                     "{} customers of {} for {} at {}: {} allowed ({} need human review), {} denied, in {:.2}s",
                     s.subjects, s.tenant, s.purpose, s.at, s.allowed, s.requires_human_review, s.denied, s.seconds
                 );
                 for (rule, n) in &s.denied_by_rule {
-                    println!("  {n:>8}  {rule}");
+                    crate::outln!("  {n:>8}  {rule}");
                 }
             }
         }
@@ -213,7 +213,7 @@ pub async fn notice(ctx: &Ctx, cmd: NoticeCommand) -> Result<()> {
                 if ctx.json {
                     output::json(&n)?;
                 } else {
-                    println!(
+                    crate::outln!(
                         "Published {} version {} (sha256 {}){}",
                         n.notice_id,
                         n.version,
@@ -232,7 +232,7 @@ pub async fn notice(ctx: &Ctx, cmd: NoticeCommand) -> Result<()> {
                     output::json(&ns)?;
                 } else {
                     for n in ns {
-                        println!(
+                        crate::outln!(
                             "{} v{}  {}  {}{}",
                             n.notice_id,
                             n.version,

@@ -23,14 +23,14 @@ pub fn run(ctx: &Ctx, args: GenerateArgs) -> Result<()> {
     if ctx.json {
         output::json(&summary)?;
     } else {
-        println!(
+        crate::outln!(
             "Wrote {} customers (seed {}) to {}",
             args.customers,
             args.seed,
             args.out.display()
         );
         for (kind, path, rows) in &summary.files {
-            println!("  {kind:<13} {rows:>10} rows  {}", path.display());
+            crate::outln!("  {kind:<13} {rows:>10} rows  {}", path.display());
         }
     }
     Ok(())

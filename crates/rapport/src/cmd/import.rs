@@ -26,7 +26,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<()> {
 }
 
 pub fn print_report(r: &ImportReport) {
-    println!(
+    crate::outln!(
         "Imported {} {} from {} into {}: {} written, {} unchanged{} in {:.2}s",
         r.rows,
         r.kind,

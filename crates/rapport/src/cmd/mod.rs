@@ -94,12 +94,12 @@ async fn init(ctx: &Ctx, kdf_cost: u8) -> Result<()> {
             "identity_recipient": created,
         }))?;
     } else {
-        println!("Created data directory {}", dirs.data.display());
-        println!("  store     {}", dirs.database().display());
-        println!("  keyring   {} (age-encrypted)", dirs.keyring().display());
-        println!("  key store {}", dirs.keystore().display());
+        crate::outln!("Created data directory {}", dirs.data.display());
+        crate::outln!("  store     {}", dirs.database().display());
+        crate::outln!("  keyring   {} (age-encrypted)", dirs.keyring().display());
+        crate::outln!("  key store {}", dirs.keystore().display());
         if let Some(r) = created {
-            println!(
+            crate::outln!(
                 "  new identity file {} (public key {r}); keep it safe and apart from the data",
                 ctx.identity
                     .as_deref()

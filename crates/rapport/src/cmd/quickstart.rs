@@ -62,7 +62,7 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
     }
     let say = |s: String| {
         if !ctx.json {
-            println!("{s}");
+            crate::outln!("{s}");
         }
     };
 
@@ -198,14 +198,16 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             })
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "rapport".to_owned());
-        println!();
-        println!("Next steps:");
-        println!("  {exe} --data-dir {d} --identity {id} tenant list");
-        println!("  {exe} --data-dir {d} --identity {id} subject show --tenant {TENANT} C0000001");
-        println!(
+        crate::outln!();
+        crate::outln!("Next steps:");
+        crate::outln!("  {exe} --data-dir {d} --identity {id} tenant list");
+        crate::outln!(
+            "  {exe} --data-dir {d} --identity {id} subject show --tenant {TENANT} C0000001"
+        );
+        crate::outln!(
             "  {exe} --data-dir {d} --identity {id} consent check --tenant {TENANT} --subject C0000001 --purpose direct_marketing_email"
         );
-        println!("  {exe} --data-dir {d} --identity {id} consent history --tenant {TENANT} --subject C0000001");
+        crate::outln!("  {exe} --data-dir {d} --identity {id} consent history --tenant {TENANT} --subject C0000001");
     }
     if found > 0 {
         bail!("{found} personal values were found in plaintext on disk");

@@ -17,7 +17,7 @@ pub async fn run(ctx: &Ctx, cmd: SubjectCommand) -> Result<()> {
             match profile {
                 Ok(profile) if ctx.json => output::json(&profile),
                 Ok(profile) => {
-                    println!("{} ({})", profile.id, profile.kind);
+                    crate::outln!("{} ({})", profile.id, profile.kind);
                     for (k, v) in [
                         ("country", &profile.country),
                         ("region", &profile.region),
@@ -26,11 +26,11 @@ pub async fn run(ctx: &Ctx, cmd: SubjectCommand) -> Result<()> {
                         ("partner_type", &profile.partner_type),
                     ] {
                         if let Some(v) = v {
-                            println!("  {k:<13} {v}");
+                            crate::outln!("  {k:<13} {v}");
                         }
                     }
                     for (k, v) in &profile.fields {
-                        println!("  {k:<13} {v}");
+                        crate::outln!("  {k:<13} {v}");
                     }
                     Ok(())
                 }

@@ -17,7 +17,7 @@ pub async fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
             if ctx.json {
                 output::json(&t)?;
             } else {
-                println!("Created tenant {} with its own key-encryption key", t.name);
+                crate::outln!("Created tenant {} with its own key-encryption key", t.name);
             }
             Ok(())
         }
@@ -26,9 +26,9 @@ pub async fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
             if ctx.json {
                 output::json(&ts)?;
             } else if ts.is_empty() {
-                println!("No tenants yet: create one with `rapport tenant create NAME`.");
+                crate::outln!("No tenants yet: create one with `rapport tenant create NAME`.");
             } else {
-                println!(
+                crate::outln!(
                     "{:<24} {:>10} {:>9} {:>8} {:>12} {:>12} {:>10} {:>9} {:>9}",
                     "tenant",
                     "customers",
@@ -41,7 +41,7 @@ pub async fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
                     "consents"
                 );
                 for t in ts {
-                    println!(
+                    crate::outln!(
                         "{:<24} {:>10} {:>9} {:>8} {:>12} {:>12} {:>10} {:>9} {:>9}",
                         t.name,
                         t.customers,
@@ -65,7 +65,7 @@ pub async fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<()> {
             if ctx.json {
                 output::json(&r)?;
             } else {
-                println!(
+                crate::outln!(
                     "Rotated tenant {} to key version {}: re-wrapped {} subject keys (fields were not re-encrypted)",
                     r.tenant, r.new_version, r.rewrapped_keys
                 );
