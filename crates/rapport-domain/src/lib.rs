@@ -7,6 +7,7 @@
 
 pub mod consent;
 pub mod kind;
+pub mod privacy;
 pub mod rows;
 pub mod time_fmt;
 pub mod validate;
