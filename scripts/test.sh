@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The data-subject export tests decrypt with the real `age` tool (Debian
+# package `age`); install it only when missing, and stop here if that fails.
+if ! command -v age >/dev/null || ! command -v age-keygen >/dev/null; then
+    { apt-get update && apt-get install -y age; } >&2 \
+        || { echo "error: the age tool is missing and could not be installed (apt-get install age)" >&2; exit 1; }
+fi
+
 # rustup installs the components rust-toolchain.toml lists on first use;
 # asking for them explicitly makes a missing one fail here, loudly.
 for component in rustfmt clippy; do

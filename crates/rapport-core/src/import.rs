@@ -101,6 +101,8 @@ struct Run<'a> {
     source: String,
     tk: TenantKeys,
     index: HashMap<String, StakeholderRef>,
+    /// Whether ids missing from `index` may be tombstones of erased subjects.
+    tombstones: bool,
     key_cache: HashMap<[u8; 16], SubjectKey>,
     diagnostics: Vec<Diagnostic>,
     bad_rows: u64,
@@ -146,6 +148,7 @@ impl Platform {
             source: source.name.clone(),
             tk,
             index: batch.stakeholder_index().await?,
+            tombstones: false,
             key_cache: HashMap::new(),
             diagnostics: Vec::new(),
             bad_rows: 0,
@@ -154,6 +157,7 @@ impl Platform {
             new_subjects: 0,
             sealing: None,
         };
+        run.tombstones = crate::privacy::has_tombstones(&run.index);
         let mut rows = 0u64;
         while let Some(msg) = rx.recv().await {
             match msg {
@@ -450,7 +454,7 @@ impl Run<'_> {
         id: &str,
         want: Option<StakeholderKind>,
     ) -> Option<StakeholderRef> {
-        match self.index.get(id) {
+        match crate::privacy::lookup(&self.index, self.tombstones.then_some(&self.tk), id) {
             None => {
                 let what = want.map_or("stakeholder", StakeholderKind::as_str);
                 self.diag(
@@ -564,7 +568,7 @@ impl Run<'_> {
             };
             let id = row.record.id();
             let fp = record_fingerprint(&self.tk, &row.record);
-            match self.index.get(id) {
+            match crate::privacy::lookup(&self.index, self.tombstones.then_some(&self.tk), id) {
                 Some(r) if r.kind != kind => {
                     let r_kind = r.kind;
                     self.diag(

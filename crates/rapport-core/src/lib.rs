@@ -9,12 +9,15 @@
 //! between the vault and the caller; it is sealed before anything reaches the
 //! store and never appears in errors or logs.
 
+mod backup;
 mod consent;
 mod dirs;
 mod error;
 mod import;
 mod platform;
+mod privacy;
 
+pub use backup::{BackupReport, RestoreReport};
 pub use consent::{
     jurisdiction_of, ConsentCheck, ConsentReceipt, ConsentSummary, NewConsent, NoticeInfo,
     StoredConsentView,
@@ -23,6 +26,10 @@ pub use dirs::DataDirs;
 pub use error::CoreError;
 pub use import::{ImportReport, ImportSource, MAX_DIAGNOSTICS};
 pub use platform::{Platform, Profile, RotationReport, TenantInfo};
+pub use privacy::{
+    ErasureReport, ExportReport, PrivacyRequestView, RectificationReport, SweepReport,
+    EXPORT_FORMAT, WARN_DAYS,
+};
 
 pub use rapport_domain::ImportKind;
 pub use rapport_ingest::{Diagnostic, Format};

@@ -138,12 +138,16 @@ impl Platform {
         let keyring = Keyring::open(&dirs.keyring(), unlock)?;
         let keys = KeyStore::open(&dirs.keystore()).await?;
         let store = Store::open(&dirs.database()).await?;
-        Ok(Platform {
+        let platform = Platform {
             dirs,
             store,
             keys,
             keyring,
-        })
+        };
+        // A database copied in from before an erasure must not serve the
+        // erased subject: apply what the key store records first.
+        platform.replay_erasures_on_open().await?;
+        Ok(platform)
     }
 
     /// Closes both databases cleanly.
@@ -195,7 +199,7 @@ impl Platform {
     /// Reads one stakeholder and opens its personal fields.
     pub async fn profile(&self, tenant: &str, external_id: &str) -> Result<Profile, CoreError> {
         let tenant = self.store.tenant(tenant).await?;
-        let p: StakeholderProfile = self.store.stakeholder(&tenant, external_id).await?;
+        let p: StakeholderProfile = self.find_stakeholder(&tenant, external_id).await?;
         let tk = self.tenant_keys(&tenant)?;
         let stored = self
             .keys

@@ -15,6 +15,7 @@
 mod batch;
 mod consent;
 mod keystore;
+mod privacy;
 mod read;
 mod records;
 
@@ -28,6 +29,7 @@ use sqlx::{ConnectOptions, SqlitePool};
 pub use batch::Batch;
 pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
 pub use keystore::{KeyBatch, KeyStore, StoredKey};
+pub use privacy::*;
 pub use records::*;
 
 /// What can go wrong in the store. Messages name tables and ids, never
@@ -42,6 +44,12 @@ pub enum StoreError {
     TenantExists(String),
     #[error("stakeholder `{0}` does not exist in this tenant")]
     UnknownStakeholder(String),
+    #[error("privacy request {0} does not exist in this tenant or is no longer pending")]
+    UnknownPrivacyRequest(i64),
+    #[error("`{0}` is not a personal field (expected one of: name, contact_name, email, phone, address, birth_date, gender, age_band, notes)")]
+    UnknownField(String),
+    #[error("{0} is not a Rapport store: {1}")]
+    NotAStore(String, String),
     #[error("could not migrate the database schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("database error")]

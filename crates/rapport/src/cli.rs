@@ -56,6 +56,13 @@ pub enum Command {
     /// Publish and list privacy notice versions.
     #[command(subcommand)]
     Notice(NoticeCommand),
+    /// Data-subject rights: requests and their deadlines, export, erasure, rectification, retention.
+    #[command(subcommand)]
+    Privacy(crate::cmd::privacy::PrivacyCommand),
+    /// Write a consistent backup of the store (it never holds keys).
+    Backup(crate::cmd::backup::BackupArgs),
+    /// Replace the store with a backup, replaying recorded erasures onto it first.
+    Restore(crate::cmd::backup::RestoreArgs),
 }
 
 #[derive(Debug, Args)]

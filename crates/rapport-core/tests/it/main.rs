@@ -7,4 +7,5 @@ mod consent;
 mod erasure;
 mod lifecycle;
 mod plaintext;
+mod privacy;
 mod support;

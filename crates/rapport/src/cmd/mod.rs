@@ -1,8 +1,10 @@
 //! One module per command; [`run`] dispatches.
 
+pub mod backup;
 mod consent;
 mod generate;
 mod import;
+pub mod privacy;
 mod quickstart;
 mod subject;
 mod tenant;
@@ -64,6 +66,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Subject(c) => subject::run(&ctx, c).await,
         Command::Consent(c) => consent::run(&ctx, c).await,
         Command::Notice(c) => consent::notice(&ctx, c).await,
+        Command::Privacy(c) => privacy::run(&ctx, c).await,
+        Command::Backup(a) => backup::backup(&ctx, a).await,
+        Command::Restore(a) => backup::restore(&ctx, a).await,
     }
 }
 

@@ -2,5 +2,6 @@
 
 mod cli;
 mod crash;
+mod privacy;
 mod quickstart;
 mod support;
