@@ -284,7 +284,9 @@ impl Platform {
         let purpose = purpose(&registry, purpose_id)?;
         let at = instant(at)?;
         let tenant = self.store.tenant(tenant).await?;
-        let profile = self.store.stakeholder(&tenant, subject).await?;
+        // An erased subject is still found (by its pseudonym): its consent
+        // records are kept as evidence.
+        let profile = self.find_stakeholder(&tenant, subject).await?;
         let ledger: Vec<ConsentEvent> = self
             .store
             .consents_of(&tenant, profile.id)
@@ -465,7 +467,7 @@ impl Platform {
         subject: &str,
     ) -> Result<Vec<StoredConsentView>, CoreError> {
         let tenant = self.store.tenant(tenant).await?;
-        let (id, _) = self.store.stakeholder_ref(&tenant, subject).await?;
+        let id = self.find_stakeholder(&tenant, subject).await?.id;
         Ok(self
             .store
             .consents_of(&tenant, id)

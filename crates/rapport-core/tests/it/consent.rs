@@ -238,3 +238,22 @@ async fn the_bulk_summary_agrees_with_checking_each_subject() {
     }
     p.close().await;
 }
+
+#[tokio::test]
+async fn an_erased_subject_keeps_its_consent_evidence() {
+    let env = Env::new();
+    let mut p = env.init().await;
+    p.create_tenant("acme").await.expect("tenant");
+    import_base(&p, "acme").await;
+    p.erase_subject("acme", "C1", None).await.expect("erase");
+    // The records stay as evidence, found through the id the subject had.
+    let history = p.consent_history("acme", "C1").await.expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].id, "K1");
+    let d = p
+        .check_consent("acme", "C1", "direct_marketing_email", None, None)
+        .await
+        .expect("check");
+    assert_eq!(d.records.len(), 1);
+    p.close().await;
+}
