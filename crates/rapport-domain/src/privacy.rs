@@ -114,10 +114,13 @@ pub enum Regime {
     Gdpr,
     /// CCPA as amended by the CPRA (California).
     Ccpa,
+    /// The Colorado Privacy Act and Virginia's Consumer Data Protection Act,
+    /// which share one clock.
+    ColoradoVirginia,
 }
 
 /// The jurisdictions with a known clock, for error messages.
-pub const KNOWN_JURISDICTIONS: &str = "EU, GB, US-CA";
+pub const KNOWN_JURISDICTIONS: &str = "EU, GB, US-CA, US-CO, US-VA";
 
 impl Regime {
     /// The regime of a jurisdiction code as used in consent records (`EU`,
@@ -126,6 +129,7 @@ impl Regime {
         match jurisdiction {
             "EU" | "GB" => Some(Regime::Gdpr),
             "US-CA" => Some(Regime::Ccpa),
+            "US-CO" | "US-VA" => Some(Regime::ColoradoVirginia),
             _ => None,
         }
     }
@@ -232,6 +236,14 @@ pub fn clock(regime: Regime, kind: RequestKind, received: Date) -> Clock {
                 extendable: true,
             },
         },
+        // C.R.S. 6-1-1306(2)(a) and Va. Code §59.1-577(B)(1): respond
+        // "without undue delay, but in all cases within forty-five days of
+        // receipt", opt-out requests included; no confirmation of receipt.
+        Regime::ColoradoVirginia => Clock {
+            due: add_days(received, 45),
+            confirmation_due: None,
+            extendable: true,
+        },
     }
 }
 
@@ -256,6 +268,7 @@ pub fn extended_due(
         return Err(ExtendError::NotExtendable(match regime {
             Regime::Gdpr => "the GDPR",
             Regime::Ccpa => "the CCPA",
+            Regime::ColoradoVirginia => "the Colorado and Virginia acts",
         }));
     }
     if already_extended {
@@ -266,7 +279,9 @@ pub fn extended_due(
     }
     Ok(match regime {
         Regime::Gdpr => add_months(c.due, 2),
-        Regime::Ccpa => add_days(c.due, 45),
+        // C.R.S. 6-1-1306(2)(b) and Va. Code §59.1-577(B)(1): once, by 45
+        // days, with notice within the first 45-day period.
+        Regime::Ccpa | Regime::ColoradoVirginia => add_days(c.due, 45),
     })
 }
 
@@ -367,11 +382,32 @@ mod tests {
     }
 
     #[test]
+    fn colorado_and_virginia_answer_in_45_days_extendable_once_by_45() {
+        // C.R.S. 6-1-1306(2); Va. Code §59.1-577(B)(1).
+        let r = date!(2024 - 06 - 07);
+        for k in [
+            RequestKind::Access,
+            RequestKind::Erasure,
+            RequestKind::OptOut,
+        ] {
+            let c = clock(Regime::ColoradoVirginia, k, r);
+            assert_eq!(c.due, date!(2024 - 07 - 22));
+            assert_eq!(c.confirmation_due, None);
+            assert_eq!(
+                extended_due(Regime::ColoradoVirginia, k, r, false, r),
+                Ok(date!(2024 - 09 - 05))
+            );
+        }
+    }
+
+    #[test]
     fn regimes_of_jurisdictions() {
         assert_eq!(Regime::of("EU"), Some(Regime::Gdpr));
         // UK GDPR keeps Art. 12(3) unchanged.
         assert_eq!(Regime::of("GB"), Some(Regime::Gdpr));
         assert_eq!(Regime::of("US-CA"), Some(Regime::Ccpa));
+        assert_eq!(Regime::of("US-CO"), Some(Regime::ColoradoVirginia));
+        assert_eq!(Regime::of("US-VA"), Some(Regime::ColoradoVirginia));
         assert_eq!(Regime::of("US-TX"), None);
         assert_eq!(Regime::of("eu"), None);
     }
