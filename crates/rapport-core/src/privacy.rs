@@ -927,11 +927,29 @@ impl Platform {
                 )
                 .await?;
         }
-        for external_id in &expired {
-            if !dry_run {
-                let p = self.store.stakeholder(&t, external_id).await?;
-                self.shred(&t, &p).await?;
+        if !dry_run && !expired.is_empty() {
+            // Keys first, all in one key-store transaction (one WAL
+            // truncation, not one per subject); then the store.
+            let mut profiles = Vec::with_capacity(expired.len());
+            for external_id in &expired {
+                profiles.push(self.store.stakeholder(&t, external_id).await?);
             }
+            let subjects: Vec<[u8; 16]> = profiles.iter().map(|p| p.subject).collect();
+            let at = now();
+            self.keys.destroy_many(t.uuid, &subjects, &at).await?;
+            let tk = self.tenant_keys(&t)?;
+            let erasures: Vec<(i64, String)> = profiles
+                .iter()
+                .map(|p| {
+                    let pseudo = if is_pseudonym(&p.external_id) {
+                        p.external_id.clone()
+                    } else {
+                        pseudonym(&tk, &p.external_id)
+                    };
+                    (p.id, pseudo)
+                })
+                .collect();
+            self.store.apply_erasures(&t, &erasures, &at).await?;
         }
         report.erased = expired;
         tracing::info!(

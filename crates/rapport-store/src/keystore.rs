@@ -185,6 +185,41 @@ impl KeyStore {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Destroys many subjects' data keys and records their erasures in one
+    /// transaction, then truncates the WAL once: the same guarantee as
+    /// [`KeyStore::destroy`] for each, without a checkpoint per key. Returns
+    /// how many keys were destroyed.
+    pub async fn destroy_many(
+        &self,
+        tenant: [u8; 16],
+        subjects: &[[u8; 16]],
+        erased_at: &str,
+    ) -> Result<u64> {
+        let mut destroyed = 0;
+        let mut tx = self.pool.begin().await?;
+        for subject in subjects {
+            let done = sqlx::query("DELETE FROM subject_keys WHERE tenant = ? AND subject = ?")
+                .bind(&tenant[..])
+                .bind(&subject[..])
+                .execute(&mut *tx)
+                .await?;
+            destroyed += done.rows_affected();
+            sqlx::query(
+                "INSERT INTO erasures (tenant, subject, erased_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&tenant[..])
+            .bind(&subject[..])
+            .bind(erased_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(destroyed)
+    }
+
     /// The erasure records of a tenant: (subject, erased at).
     pub async fn erasures(&self, tenant: [u8; 16]) -> Result<Vec<([u8; 16], String)>> {
         let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(

@@ -396,8 +396,8 @@ impl Store {
         Ok(())
     }
 
-    /// Applies an erasure to the main store, in one transaction: the
-    /// stakeholder gets its pseudonym as external id, loses its sealed
+    /// Applies an erasure to the main store (the key is already destroyed):
+    /// the stakeholder gets its pseudonym as external id, loses its sealed
     /// fields, signup date and fingerprint and is marked erased; its
     /// interactions lose their text and fingerprints. Transactions,
     /// deliveries, referrals and consent records stay, linked to the
@@ -409,31 +409,51 @@ impl Store {
         pseudonym: &str,
         erased_at: &str,
     ) -> Result<bool> {
+        Ok(self
+            .apply_erasures(tenant, &[(stakeholder_id, pseudonym.to_owned())], erased_at)
+            .await?
+            > 0)
+    }
+
+    /// [`Store::apply_erasure`] for many stakeholders (row id, pseudonym) in
+    /// one transaction. Returns how many changed.
+    pub async fn apply_erasures(
+        &self,
+        tenant: &Tenant,
+        erasures: &[(i64, String)],
+        erased_at: &str,
+    ) -> Result<u64> {
+        let mut changed = 0;
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE stakeholders SET external_id = ?, fingerprint = zeroblob(32), signup_date = NULL, \
-             name_sealed = NULL, contact_name_sealed = NULL, email_sealed = NULL, phone_sealed = NULL, \
-             address_sealed = NULL, birth_date_sealed = NULL, gender_sealed = NULL, age_band_sealed = NULL, \
-             notes_sealed = NULL, erased_at = coalesce(erased_at, ?) \
-             WHERE tenant_id = ? AND id = ? AND (external_id <> ? OR erased_at IS NULL)",
-        )
-        .bind(pseudonym)
-        .bind(erased_at)
-        .bind(tenant.id)
-        .bind(stakeholder_id)
-        .bind(pseudonym)
-        .execute(&mut *tx)
-        .await?;
-        let texts = sqlx::query(
-            "UPDATE interactions SET text_sealed = NULL, fingerprint = zeroblob(32) \
-             WHERE tenant_id = ? AND stakeholder_id = ? AND (text_sealed IS NOT NULL OR fingerprint <> zeroblob(32))",
-        )
-        .bind(tenant.id)
-        .bind(stakeholder_id)
-        .execute(&mut *tx)
-        .await?;
+        for (stakeholder_id, pseudonym) in erasures {
+            let done = sqlx::query(
+                "UPDATE stakeholders SET external_id = ?, fingerprint = zeroblob(32), signup_date = NULL, \
+                 name_sealed = NULL, contact_name_sealed = NULL, email_sealed = NULL, phone_sealed = NULL, \
+                 address_sealed = NULL, birth_date_sealed = NULL, gender_sealed = NULL, age_band_sealed = NULL, \
+                 notes_sealed = NULL, erased_at = coalesce(erased_at, ?) \
+                 WHERE tenant_id = ? AND id = ? AND (external_id <> ? OR erased_at IS NULL)",
+            )
+            .bind(pseudonym)
+            .bind(erased_at)
+            .bind(tenant.id)
+            .bind(stakeholder_id)
+            .bind(pseudonym)
+            .execute(&mut *tx)
+            .await?;
+            let texts = sqlx::query(
+                "UPDATE interactions SET text_sealed = NULL, fingerprint = zeroblob(32) \
+                 WHERE tenant_id = ? AND stakeholder_id = ? AND (text_sealed IS NOT NULL OR fingerprint <> zeroblob(32))",
+            )
+            .bind(tenant.id)
+            .bind(stakeholder_id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() + texts.rows_affected() > 0 {
+                changed += 1;
+            }
+        }
         tx.commit().await?;
-        Ok(done.rows_affected() + texts.rows_affected() > 0)
+        Ok(changed)
     }
 
     /// How many stakeholders of a tenant are erased and pseudonymised.
