@@ -225,7 +225,7 @@ impl Store {
         for chunk in ids.chunks(30_000) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "SELECT group_concat(id || ' ' || hex(birth_date_sealed), char(10)) FROM stakeholders \
-                 WHERE birth_date_sealed IS NOT NULL AND tenant_id = ",
+                 WHERE birth_date_sealed IS NOT NULL AND +tenant_id = ",
             );
             qb.push_bind(tenant.id);
             qb.push(" AND id IN (");
