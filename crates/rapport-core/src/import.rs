@@ -111,6 +111,8 @@ struct Run<'a> {
     new_subjects: u64,
     /// The chunk of stakeholders being sealed while the one before is written.
     sealing: Option<tokio::task::JoinHandle<Result<Sealed, CoreError>>>,
+    /// The purpose registry consent records are checked against.
+    purposes: rapport_domain::consent::PurposeRegistry,
 }
 
 impl Platform {
@@ -156,6 +158,8 @@ impl Platform {
             skipped_erased: 0,
             new_subjects: 0,
             sealing: None,
+            purposes: rapport_domain::consent::PurposeRegistry::default_policy()
+                .map_err(|e| CoreError::Invalid(format!("the purpose policy is invalid: {e}")))?,
         };
         run.tombstones = crate::privacy::has_tombstones(&run.index);
         let mut rows = 0u64;
@@ -475,6 +479,27 @@ impl Run<'_> {
         }
     }
 
+    /// Rows that belong to one stakeholder of a given kind (a customer's
+    /// transactions, a supplier's deliveries), paired with its row id; a
+    /// reference to an unknown or other-kind stakeholder is a diagnostic.
+    fn owned_by<'r, T>(
+        &mut self,
+        rows: &'r [Row],
+        field: &str,
+        kind: StakeholderKind,
+        owner: impl Fn(&'r Record) -> Option<(&'r T, &'r str)>,
+    ) -> Vec<(i64, &'r T)> {
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some((record, id)) = owner(&row.record) {
+                if let Some(r) = self.reference(row.line, field, id, Some(kind)) {
+                    out.push((r.id, record));
+                }
+            }
+        }
+        out
+    }
+
     fn writing(&self) -> bool {
         self.bad_rows == 0
     }
@@ -494,38 +519,30 @@ impl Run<'_> {
                 self.stakeholders(p, batch, keys, rows).await
             }
             Record::Transaction(_) => {
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    if let Record::Transaction(t) = &row.record {
-                        if let Some(r) = self.reference(
-                            row.line,
-                            "customer_id",
-                            &t.customer_id,
-                            Some(StakeholderKind::Customer),
-                        ) {
-                            out.push((r.id, t));
-                        }
-                    }
-                }
+                let out = self.owned_by(
+                    &rows,
+                    "customer_id",
+                    StakeholderKind::Customer,
+                    |r| match r {
+                        Record::Transaction(t) => Some((t, t.customer_id.as_str())),
+                        _ => None,
+                    },
+                );
                 if self.writing() {
                     self.counts += batch.upsert_transactions(&out).await?;
                 }
                 Ok(())
             }
             Record::Delivery(_) => {
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    if let Record::Delivery(d) = &row.record {
-                        if let Some(r) = self.reference(
-                            row.line,
-                            "supplier_id",
-                            &d.supplier_id,
-                            Some(StakeholderKind::Supplier),
-                        ) {
-                            out.push((r.id, d));
-                        }
-                    }
-                }
+                let out = self.owned_by(
+                    &rows,
+                    "supplier_id",
+                    StakeholderKind::Supplier,
+                    |r| match r {
+                        Record::Delivery(d) => Some((d, d.supplier_id.as_str())),
+                        _ => None,
+                    },
+                );
                 if self.writing() {
                     self.counts += batch.upsert_deliveries(&out).await?;
                 }
@@ -749,14 +766,12 @@ impl Run<'_> {
     }
 
     async fn consents(&mut self, batch: &mut Batch<'_>, rows: Vec<Row>) -> Result<(), CoreError> {
-        let registry = rapport_domain::consent::PurposeRegistry::default_policy()
-            .map_err(|e| CoreError::Invalid(format!("the purpose policy is invalid: {e}")))?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let Record::Consent(c) = &row.record else {
                 continue;
             };
-            if registry.get(&c.purpose).is_none() {
+            if self.purposes.get(&c.purpose).is_none() {
                 self.diag(
                     row.line,
                     "purpose",
