@@ -15,6 +15,7 @@
 mod batch;
 mod consent;
 mod keystore;
+mod plugins;
 mod privacy;
 mod read;
 mod records;
@@ -29,6 +30,7 @@ use sqlx::{ConnectOptions, SqlitePool};
 pub use batch::Batch;
 pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
 pub use keystore::{KeyBatch, KeyStore, StoredKey};
+pub use plugins::*;
 pub use privacy::*;
 pub use records::*;
 

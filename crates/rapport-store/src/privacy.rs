@@ -448,7 +448,12 @@ impl Store {
             .bind(stakeholder_id)
             .execute(&mut *tx)
             .await?;
-            if done.rows_affected() + texts.rows_affected() > 0 {
+            // Scores are personal data derived from the subject: they go too.
+            let scores = sqlx::query("DELETE FROM plugin_outputs WHERE stakeholder_id = ?")
+                .bind(stakeholder_id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() + texts.rows_affected() + scores.rows_affected() > 0 {
                 changed += 1;
             }
         }
