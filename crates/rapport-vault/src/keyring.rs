@@ -162,6 +162,11 @@ struct KeyringData {
     format: u32,
     #[serde(with = "tenant_map")]
     tenants: BTreeMap<TenantId, TenantState>,
+    /// Secret of the data directory itself (not of a tenant), from which
+    /// purpose-bound keys are derived, e.g. the key that authenticates the
+    /// plugin host's compiled-artifact cache. Created on first use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    platform_secret: Option<SecretKey>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -282,6 +287,7 @@ impl KeyringData {
         Self {
             format: FORMAT,
             tenants: BTreeMap::new(),
+            platform_secret: None,
         }
     }
 
@@ -575,6 +581,31 @@ impl Keyring {
         let mut data = self.data.clone();
         data.tenants.insert(tenant, state);
         self.commit(data, None)
+    }
+
+    /// A 32-byte key for one purpose of the data directory, derived with
+    /// HMAC-SHA256 from the keyring's platform secret under `label`. The
+    /// secret is created and saved on first use.
+    pub fn platform_key(&mut self, label: &str) -> Result<[u8; KEY_LEN], VaultError> {
+        use hmac::{Hmac, Mac};
+        let secret = match &self.data.platform_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                let secret = SecretKey::random()?;
+                let mut data = self.data.clone();
+                data.platform_secret = Some(secret.clone());
+                self.commit(data, None)?;
+                secret
+            }
+        };
+        let mut mac =
+            <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new_from_slice(secret.0.as_slice())
+                .map_err(|e| VaultError::Entropy {
+                    reason: e.to_string(),
+                })?;
+        mac.update(b"rapport platform key v1\0");
+        mac.update(label.as_bytes());
+        Ok(mac.finalize().into_bytes().into())
     }
 
     /// Whether the keyring holds keys for `tenant`.
