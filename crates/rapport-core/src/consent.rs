@@ -348,14 +348,9 @@ impl Platform {
         purpose_id: &str,
         at: Option<&str>,
     ) -> Result<ConsentSummary, CoreError> {
-        const PAGE: i64 = 20_000;
         let started = std::time::Instant::now();
-        let registry = registry()?;
-        let purpose = purpose(&registry, purpose_id)?;
         let at = instant(at)?;
         let tenant = self.store.tenant(tenant).await?;
-        let tk = self.tenant_keys(&tenant)?;
-        let notices = notices(self.store.notices(&tenant).await?);
         let mut summary = ConsentSummary {
             tenant: tenant.name.clone(),
             purpose: purpose_id.to_owned(),
@@ -367,9 +362,40 @@ impl Platform {
             denied_by_rule: BTreeMap::new(),
             seconds: 0.0,
         };
+        self.decide_every_customer(&tenant, purpose_id, at, |_, d| {
+            summary.subjects += 1;
+            if d.allowed {
+                summary.allowed += 1;
+                summary.requires_human_review += u64::from(d.requires_human_review);
+            } else {
+                summary.denied += 1;
+                for r in d.reasons.iter().filter(|r| !r.allowed) {
+                    *summary.denied_by_rule.entry(r.rule.to_owned()).or_default() += 1;
+                }
+            }
+        })
+        .await?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Decides `purpose` at `at` for every customer of the tenant, in row-id
+    /// order, and hands each decision to `each`.
+    pub(crate) async fn decide_every_customer(
+        &self,
+        tenant: &Tenant,
+        purpose_id: &str,
+        at: OffsetDateTime,
+        mut each: impl FnMut(&LedgerSubject, &rapport_domain::consent::Decision),
+    ) -> Result<(), CoreError> {
+        const PAGE: i64 = 20_000;
+        let registry = registry()?;
+        let purpose = purpose(&registry, purpose_id)?;
+        let tk = self.tenant_keys(tenant)?;
+        let notices = notices(self.store.notices(tenant).await?);
         // Pages are ranges of row ids, read two at a time on the store's
         // connections while the page before is decided.
-        let max_id = self.store.max_stakeholder_id(&tenant).await?;
+        let max_id = self.store.max_stakeholder_id(tenant).await?;
         let fetch = |after: i64| {
             let store = self.store.clone();
             let tenant = tenant.clone();
@@ -404,7 +430,7 @@ impl Platform {
             let mut births = std::collections::HashMap::new();
             if !need.is_empty() {
                 let ids: Vec<i64> = need.iter().map(|s| s.id).collect();
-                let sealed = self.store.birth_dates(&tenant, &ids).await?;
+                let sealed = self.store.birth_dates(tenant, &ids).await?;
                 let subjects: std::collections::HashMap<i64, [u8; 16]> =
                     need.iter().map(|s| (s.id, s.subject)).collect();
                 let keys = self
@@ -444,20 +470,10 @@ impl Platform {
                         .collect(),
                 };
                 let d = decide_all(&registry, &ledger, &notices, purpose, &facts, at);
-                summary.subjects += 1;
-                if d.allowed {
-                    summary.allowed += 1;
-                    summary.requires_human_review += u64::from(d.requires_human_review);
-                } else {
-                    summary.denied += 1;
-                    for r in d.reasons.iter().filter(|r| !r.allowed) {
-                        *summary.denied_by_rule.entry(r.rule.to_owned()).or_default() += 1;
-                    }
-                }
+                each(s, &d);
             }
         }
-        summary.seconds = started.elapsed().as_secs_f64();
-        Ok(summary)
+        Ok(())
     }
 
     /// Every version of every consent record of a subject, oldest first.
