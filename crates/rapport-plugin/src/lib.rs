@@ -9,9 +9,118 @@
 //!   cache, per-call stores with fuel, epoch, wall-clock and memory budgets.
 //! - [`scaffold`]: `rapport plugin new`.
 
+pub mod build;
 pub mod fields;
 pub mod host;
 pub mod manifest;
 pub mod package;
 pub mod scaffold;
 pub mod signing;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The WIT version this host speaks.
+pub const WIT_PACKAGE: &str = "rapport:plugin@0.1.0";
+
+/// What a plugin does, which is also which WIT world it targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PluginKind {
+    /// Scores customers (world `scorer`, interface `scoring`).
+    Scorer,
+    /// Segments customers (world `segmenter`, interface `segmentation`).
+    Segmenter,
+    /// Rates suppliers (world `supplier-rater`, interface `supplier-rating`).
+    SupplierRater,
+}
+
+impl PluginKind {
+    pub const ALL: [PluginKind; 3] = [Self::Scorer, Self::Segmenter, Self::SupplierRater];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scorer => "scorer",
+            Self::Segmenter => "segmenter",
+            Self::SupplierRater => "supplier-rater",
+        }
+    }
+
+    /// The exported interface a component of this kind must have.
+    pub fn interface(self) -> &'static str {
+        match self {
+            Self::Scorer => "rapport:plugin/scoring@0.1.0",
+            Self::Segmenter => "rapport:plugin/segmentation@0.1.0",
+            Self::SupplierRater => "rapport:plugin/supplier-rating@0.1.0",
+        }
+    }
+
+    /// Which records the plugin receives.
+    pub fn subject(self) -> fields::Subject {
+        match self {
+            Self::Scorer | Self::Segmenter => fields::Subject::Customer,
+            Self::SupplierRater => fields::Subject::Supplier,
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PluginKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown plugin kind `{s}` (expected scorer, segmenter or supplier-rater)")
+            })
+    }
+}
+
+/// The budgets of one call. Fuel scales with the number of records in the
+/// call: `fuel_base + fuel_per_subject * records`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Fuel (roughly, wasm instructions) every call may use regardless of size.
+    pub fuel_base: u64,
+    /// Further fuel per record in the call.
+    pub fuel_per_subject: u64,
+    /// Linear memory the instance may grow to, in MiB.
+    pub memory_mib: u64,
+    /// Wall-clock time one call may take, in milliseconds.
+    pub wall_ms: u64,
+}
+
+impl Limits {
+    /// The fuel budget of a call over `records` records.
+    pub fn fuel_for(&self, records: usize) -> u64 {
+        self.fuel_base
+            .saturating_add(self.fuel_per_subject.saturating_mul(records as u64))
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            fuel_base: 50_000_000,
+            fuel_per_subject: 200_000,
+            memory_mib: 256,
+            wall_ms: 10_000,
+        }
+    }
+}
+
+/// Publisher keys built into Rapport and trusted by every tenant: the key
+/// that signs first-party plugins (`plugins/first-party.pub`).
+pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[];
+
+/// First-party packages built into Rapport, by file name (`plugins/dist/`).
+pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[];

@@ -1,0 +1,27 @@
+//! A scorer that refuses every input with a plugin error, which the host
+//! must return as data.
+
+wit_bindgen::generate!({ path: "../../sdk/wit", world: "scorer" });
+
+use exports::rapport::plugin::scoring::Guest;
+use rapport::plugin::types::{Context, Customer, Model, PluginError, Scored};
+
+struct Refuse;
+
+impl Guest for Refuse {
+    fn fit(_ctx: Context, population: Vec<Customer>) -> Result<Model, PluginError> {
+        Err(PluginError {
+            code: "no-convergence".into(),
+            message: format!("did not converge on {} customers", population.len()),
+        })
+    }
+
+    fn score(_ctx: Context, _model: Vec<u8>, batch: Vec<Customer>) -> Result<Scored, PluginError> {
+        Err(PluginError {
+            code: "bad-data".into(),
+            message: format!("refused a batch of {} customers", batch.len()),
+        })
+    }
+}
+
+export!(Refuse);

@@ -1,0 +1,27 @@
+//! A scorer whose `score` never returns: the host must stop it by fuel or
+//! by time.
+
+wit_bindgen::generate!({ path: "../../sdk/wit", world: "scorer" });
+
+use exports::rapport::plugin::scoring::Guest;
+use rapport::plugin::types::{Context, Customer, Model, PluginError, Scored};
+
+struct Spin;
+
+impl Guest for Spin {
+    fn fit(_ctx: Context, _population: Vec<Customer>) -> Result<Model, PluginError> {
+        Ok(Model {
+            state: Vec::new(),
+            diagnostics: Vec::new(),
+        })
+    }
+
+    fn score(_ctx: Context, _model: Vec<u8>, batch: Vec<Customer>) -> Result<Scored, PluginError> {
+        let mut x = batch.len() as u64;
+        loop {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+}
+
+export!(Spin);

@@ -1,0 +1,27 @@
+//! A scorer that panics in `score`: the host must report the panic message
+//! and go on working.
+
+wit_bindgen::generate!({ path: "../../sdk/wit", world: "scorer" });
+
+use exports::rapport::plugin::scoring::Guest;
+use rapport::plugin::types::{Context, Customer, Model, PluginError, Scored};
+
+struct Boom;
+
+impl Guest for Boom {
+    fn fit(_ctx: Context, _population: Vec<Customer>) -> Result<Model, PluginError> {
+        Ok(Model {
+            state: Vec::new(),
+            diagnostics: Vec::new(),
+        })
+    }
+
+    fn score(_ctx: Context, _model: Vec<u8>, batch: Vec<Customer>) -> Result<Scored, PluginError> {
+        panic!(
+            "plugin-panic gave up on a batch of {} customers",
+            batch.len()
+        );
+    }
+}
+
+export!(Boom);

@@ -1,0 +1,35 @@
+//! A supplier rater: the host must refuse it when it is loaded as a scorer.
+
+wit_bindgen::generate!({ path: "../../sdk/wit", world: "supplier-rater" });
+
+use exports::rapport::plugin::supplier_rating::Guest;
+use rapport::plugin::types::{Context, Model, Output, PluginError, Scored, Supplier};
+
+struct Rater;
+
+impl Guest for Rater {
+    fn fit(_ctx: Context, _population: Vec<Supplier>) -> Result<Model, PluginError> {
+        Ok(Model {
+            state: Vec::new(),
+            diagnostics: Vec::new(),
+        })
+    }
+
+    fn score(_ctx: Context, _model: Vec<u8>, batch: Vec<Supplier>) -> Result<Scored, PluginError> {
+        Ok(Scored {
+            outputs: batch
+                .iter()
+                .map(|s| Output {
+                    subject: s.subject,
+                    score: s.deliveries.as_ref().map_or(0, Vec::len) as f64,
+                    label: None,
+                    values: Vec::new(),
+                    explanation: Vec::new(),
+                })
+                .collect(),
+            diagnostics: Vec::new(),
+        })
+    }
+}
+
+export!(Rater);
