@@ -903,6 +903,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn host_and_plugins_can_be_shared_between_threads() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<Host>();
+        shareable::<Plugin>();
+    }
+
+    #[test]
     fn headers_are_checked() {
         let err = check_header(b"hello world").unwrap_err();
         assert!(err.to_string().contains("not WebAssembly"), "{err}");

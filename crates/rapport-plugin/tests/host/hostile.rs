@@ -333,3 +333,35 @@ fn a_tiny_memory_budget_stops_instantiation_cleanly() {
     );
     assert_echo_works(&host);
 }
+
+#[test]
+fn a_spinning_plugin_does_not_hold_up_other_calls() {
+    let host = host();
+    let spinner = load(&host, "plugin-loop");
+    assert_echo_works(&host); // compiled before the clock starts
+    let limits = Limits {
+        fuel_base: u64::MAX / 2,
+        fuel_per_subject: 0,
+        memory_mib: 64,
+        wall_ms: 1_500,
+    };
+    let stuck = std::thread::spawn(move || {
+        let batch = customers(1);
+        let start = Instant::now();
+        let err = expect_err(spinner.score(&ctx(), &[], Population::Customers(&batch), &limits));
+        (err.budget(), start.elapsed())
+    });
+    // Meanwhile, on the same host, other calls come and go.
+    let start = Instant::now();
+    for _ in 0..5 {
+        assert_echo_works(&host);
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(1_500),
+        "echo calls waited for the spinning plugin: {:?}",
+        start.elapsed()
+    );
+    let (budget, elapsed) = stuck.join().expect("the spinning call returns");
+    assert_eq!(budget, Some(Budget::Time));
+    within_twice(elapsed, limits.wall_ms);
+}
