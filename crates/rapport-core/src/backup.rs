@@ -110,6 +110,9 @@ impl Platform {
                 store,
                 keys: keys.clone(),
                 keyring,
+                // Restoring runs no plugin.
+                cache_key: [0; 32],
+                host: std::sync::OnceLock::new(),
             };
             let replayed = platform.replay_erasures().await;
             platform.store.close().await;

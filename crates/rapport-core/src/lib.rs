@@ -15,6 +15,7 @@ mod dirs;
 mod error;
 mod import;
 mod platform;
+mod plugins;
 mod privacy;
 
 pub use backup::{BackupReport, RestoreReport};
@@ -26,10 +27,15 @@ pub use dirs::DataDirs;
 pub use error::CoreError;
 pub use import::{ImportReport, ImportSource, MAX_DIAGNOSTICS};
 pub use platform::{Platform, Profile, RotationReport, TenantInfo};
+pub use plugins::{
+    first_party_keys, InstallationView, PublishReport, PublishedPlugin, ReplayReport, RunOptions,
+    RunView, ScoreView, ScoresReport, TrustedKeyView, DEFAULT_BATCH,
+};
 pub use privacy::{
     ErasureReport, ExportReport, PrivacyRequestView, RectificationReport, SweepReport,
     EXPORT_FORMAT, WARN_DAYS,
 };
+pub use rapport_plugin::{Limits, PluginKind};
 
 pub use rapport_domain::ImportKind;
 pub use rapport_ingest::{Diagnostic, Format};

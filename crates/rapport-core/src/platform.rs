@@ -8,12 +8,19 @@ use serde::Serialize;
 
 use crate::{now, CoreError, DataDirs};
 
+/// Label of the key that authenticates compiled plugin artifacts.
+const PLUGIN_CACHE_KEY: &str = "plugin-artifact-cache";
+
 /// An open data directory: main store, key store and unlocked keyring.
 pub struct Platform {
     pub(crate) dirs: DataDirs,
     pub(crate) store: Store,
     pub(crate) keys: KeyStore,
     pub(crate) keyring: Keyring,
+    /// Authenticates the plugin host's compiled-artifact cache.
+    pub(crate) cache_key: [u8; 32],
+    /// The plugin host, started on first use.
+    pub(crate) host: std::sync::OnceLock<rapport_plugin::host::Host>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -110,7 +117,8 @@ impl Platform {
         }
         restrict_dir(&dirs.keys)?;
         let result = async {
-            let keyring = Keyring::create(&dirs.keyring(), unlock, opts)?;
+            let mut keyring = Keyring::create(&dirs.keyring(), unlock, opts)?;
+            let cache_key = keyring.platform_key(PLUGIN_CACHE_KEY)?;
             let keys = KeyStore::create(&dirs.keystore()).await?;
             let store = Store::create(&dirs.database()).await?;
             Ok::<_, CoreError>(Platform {
@@ -118,6 +126,8 @@ impl Platform {
                 store,
                 keys,
                 keyring,
+                cache_key,
+                host: std::sync::OnceLock::new(),
             })
         }
         .await;
@@ -135,7 +145,8 @@ impl Platform {
         if !dirs.database().exists() && !dirs.keyring().exists() {
             return Err(CoreError::NotInitialised(dirs.data.display().to_string()));
         }
-        let keyring = Keyring::open(&dirs.keyring(), unlock)?;
+        let mut keyring = Keyring::open(&dirs.keyring(), unlock)?;
+        let cache_key = keyring.platform_key(PLUGIN_CACHE_KEY)?;
         let keys = KeyStore::open(&dirs.keystore()).await?;
         let store = Store::open(&dirs.database()).await?;
         let platform = Platform {
@@ -143,6 +154,8 @@ impl Platform {
             store,
             keys,
             keyring,
+            cache_key,
+            host: std::sync::OnceLock::new(),
         };
         // A database copied in from before an erasure must not serve the
         // erased subject: apply what the key store records first.

@@ -214,7 +214,11 @@ fn opt_num<T: std::str::FromStr>(s: &str, what: &str) -> Result<Option<T>> {
 fn field<'a>(row: &[&'a str], i: usize) -> Result<&'a str> {
     row.get(i).copied().ok_or_else(|| {
         StoreError::Database(sqlx::Error::Decode(
-            "short row in a plugin input page".into(),
+            format!(
+                "short row in a plugin input page (field {i} of {})",
+                row.len()
+            )
+            .into(),
         ))
     })
 }
@@ -255,8 +259,7 @@ impl Store {
     ) -> Result<Vec<PopulationMember>> {
         let packed = self
             .packed(
-                "SELECT group_concat(concat_ws(char(31), id, coalesce(country, ''), coalesce(region, ''), \
-                 coalesce(signup_date, ''), coalesce(category, ''), erased_at IS NOT NULL), char(30)) \
+                "SELECT group_concat((id || char(31) || coalesce(country, '') || char(31) || coalesce(region, '') || char(31) || coalesce(signup_date, '') || char(31) || coalesce(category, '') || char(31) || (erased_at IS NOT NULL)), char(30)) \
                  FROM stakeholders WHERE +tenant_id = ? AND id > ? AND id <= ? AND kind = ?",
                 tenant,
                 (after, until),
@@ -289,8 +292,7 @@ impl Store {
     ) -> Result<Vec<PurchaseSummary>> {
         let packed = self
             .packed(
-                "SELECT group_concat(concat_ws(char(31), stakeholder_id, n, days, first, last, \
-                 printf('%!.17g', total), qty), char(30)) FROM ( \
+                "SELECT group_concat((stakeholder_id || char(31) || n || char(31) || days || char(31) || first || char(31) || last || char(31) || printf('%!.17g', total) || char(31) || qty), char(30)) FROM ( \
                  SELECT stakeholder_id, count(*) AS n, count(DISTINCT date) AS days, min(date) AS first, \
                  max(date) AS last, sum(amount) AS total, sum(quantity) AS qty FROM transactions \
                  WHERE tenant_id = ? AND stakeholder_id > ? AND stakeholder_id <= ? AND date <= ? \
@@ -327,8 +329,7 @@ impl Store {
     ) -> Result<Vec<TransactionLine>> {
         let packed = self
             .packed(
-                "SELECT group_concat(concat_ws(char(31), stakeholder_id, date, printf('%!.17g', amount), \
-                 quantity, coalesce(channel, '')), char(30)) FROM (SELECT * FROM transactions \
+                "SELECT group_concat((stakeholder_id || char(31) || date || char(31) || printf('%!.17g', amount) || char(31) || quantity || char(31) || coalesce(channel, '')), char(30)) FROM (SELECT * FROM transactions \
                  WHERE tenant_id = ? AND stakeholder_id > ? AND stakeholder_id <= ? AND date <= ? \
                  ORDER BY stakeholder_id, date, id)",
                 tenant,
@@ -360,8 +361,7 @@ impl Store {
     ) -> Result<Vec<InteractionLine>> {
         let packed = self
             .packed(
-                "SELECT group_concat(concat_ws(char(31), stakeholder_id, occurred_at, kind, \
-                 coalesce(channel, ''), coalesce(nps, ''), coalesce(printf('%!.17g', sentiment), '')), char(30)) \
+                "SELECT group_concat((stakeholder_id || char(31) || occurred_at || char(31) || kind || char(31) || coalesce(channel, '') || char(31) || coalesce(nps, '') || char(31) || iif(sentiment IS NULL, '', printf('%!.17g', sentiment))), char(30)) \
                  FROM (SELECT * FROM interactions WHERE tenant_id = ? AND stakeholder_id > ? \
                  AND stakeholder_id <= ? AND occurred_at <= ? ORDER BY stakeholder_id, occurred_at, id)",
                 tenant,
@@ -394,7 +394,7 @@ impl Store {
     ) -> Result<Vec<ReferralLine>> {
         let packed = self
             .packed(
-                "SELECT group_concat(concat_ws(char(31), referrer_id, referred_id, date), char(30)) \
+                "SELECT group_concat((referrer_id || char(31) || referred_id || char(31) || date), char(30)) \
                  FROM (SELECT * FROM referrals WHERE tenant_id = ? AND referrer_id > ? AND referrer_id <= ? \
                  AND date <= ? ORDER BY referrer_id, date, id)",
                 tenant,
@@ -424,10 +424,7 @@ impl Store {
     ) -> Result<Vec<DeliveryLine>> {
         let packed = self
             .packed(
-                "SELECT group_concat(concat_ws(char(31), stakeholder_id, order_date, promised_date, \
-                 coalesce(delivered_date, ''), quantity_ordered, quantity_delivered, quantity_accepted, \
-                 printf('%!.17g', unit_price), coalesce(printf('%!.17g', agreed_unit_price), ''), \
-                 coalesce(printf('%!.17g', response_hours), '')), char(30)) \
+                "SELECT group_concat((stakeholder_id || char(31) || order_date || char(31) || promised_date || char(31) || coalesce(delivered_date, '') || char(31) || quantity_ordered || char(31) || quantity_delivered || char(31) || quantity_accepted || char(31) || printf('%!.17g', unit_price) || char(31) || iif(agreed_unit_price IS NULL, '', printf('%!.17g', agreed_unit_price)) || char(31) || iif(response_hours IS NULL, '', printf('%!.17g', response_hours))), char(30)) \
                  FROM (SELECT * FROM deliveries WHERE tenant_id = ? AND stakeholder_id > ? \
                  AND stakeholder_id <= ? AND order_date <= ? ORDER BY stakeholder_id, order_date, id)",
                 tenant,

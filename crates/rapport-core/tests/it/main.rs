@@ -7,5 +7,6 @@ mod consent;
 mod erasure;
 mod lifecycle;
 mod plaintext;
+mod plugins;
 mod privacy;
 mod support;
