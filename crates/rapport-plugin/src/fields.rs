@@ -73,9 +73,18 @@ pub const NEVER_GRANTED: &[(&str, &str)] = &[
     ("customer.phone", "contact data"),
     ("customer.address", "contact data"),
     ("customer.notes", "free text"),
-    ("customer.gender", "a protected attribute, reserved for fairness audits"),
-    ("customer.age_band", "a protected attribute, reserved for fairness audits"),
-    ("customer.birth_date", "a protected attribute, reserved for fairness audits"),
+    (
+        "customer.gender",
+        "a protected attribute, reserved for fairness audits",
+    ),
+    (
+        "customer.age_band",
+        "a protected attribute, reserved for fairness audits",
+    ),
+    (
+        "customer.birth_date",
+        "a protected attribute, reserved for fairness audits",
+    ),
     ("interactions.text", "free text"),
     ("supplier.name", "identity data"),
     ("supplier.contact_name", "identity data"),
