@@ -19,6 +19,12 @@ for component in rustfmt clippy; do
     fi
 done
 
+# Plugins and the hostile-plugin tests' components build for wasm32-wasip2,
+# which rust-toolchain.toml lists; add it here too if rustup has not.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
