@@ -578,9 +578,26 @@ fn frequency_label(count: f64, f: u32) -> String {
     }
 }
 
+/// "spent 120.50 in total (M=3)". The amount is written from whole cents
+/// with integer formatting (float formatting costs several times more fuel
+/// per output); beyond the range of exact cents it falls back to `{:.2}`.
 fn monetary_label(amount: f64, m: u32) -> String {
-    let mut s = String::from("spent ");
-    let _ = write!(s, "{amount:.2} in total (M={m})");
+    let mut s = String::with_capacity(40);
+    s.push_str("spent ");
+    let cents = (amount * 100.0).round();
+    if cents.abs() < 9.0e15 {
+        let cents = cents as i64;
+        let sign = if cents < 0 { "-" } else { "" };
+        let cents = cents.unsigned_abs();
+        let _ = write!(
+            s,
+            "{sign}{}.{:02} in total (M={m})",
+            cents / 100,
+            cents % 100
+        );
+    } else {
+        let _ = write!(s, "{amount:.2} in total (M={m})");
+    }
     s
 }
 
@@ -640,5 +657,12 @@ mod tests {
         assert_eq!(recency_label(12.0, 4), "last purchase 12 days ago (R=4)");
         assert_eq!(frequency_label(1.0, 1), "1 purchase (F=1)");
         assert_eq!(monetary_label(120.5, 3), "spent 120.50 in total (M=3)");
+        assert_eq!(monetary_label(0.0, 1), "spent 0.00 in total (M=1)");
+        assert_eq!(monetary_label(19.999, 2), "spent 20.00 in total (M=2)");
+        assert_eq!(monetary_label(-0.25, 1), "spent -0.25 in total (M=1)");
+        assert_eq!(
+            monetary_label(1e300, 5),
+            format!("spent {:.2} in total (M=5)", 1e300)
+        );
     }
 }
