@@ -356,3 +356,18 @@ fn load_checks_the_configuration_files() {
         "{err}"
     );
 }
+
+/// Every plugin shipped in `plugins/` has a manifest this parser accepts,
+/// with configuration files that check.
+#[test]
+fn the_shipped_plugin_manifests_load() {
+    let mut loaded = Vec::new();
+    for entry in fs::read_dir(crate::repo_root().join("plugins")).expect("plugins/") {
+        let dir = entry.expect("entry").path();
+        if dir.join("rapport-plugin.toml").is_file() {
+            let m = Manifest::load(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            loaded.push(m.id);
+        }
+    }
+    assert!(loaded.iter().any(|id| id == "rfm"), "{loaded:?}");
+}
