@@ -22,12 +22,29 @@ pub const PROFILE: &str = "plugin";
 /// leak into a nested one (they would apply host flags to the wasm target).
 const CLEARED_ENV: &[&str] = &["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"];
 
+/// The flags that make a plugin build reproducible across machines: panic
+/// locations in dependencies name the cargo home, which differs from one
+/// machine to the next, so it is mapped to `/cargo`. With the same rustc and
+/// `Cargo.lock`, the same sources then give byte-identical components
+/// (`scripts/release-first-party.sh` builds with the same flags).
+pub fn reproducible_rustflags() -> String {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
+    format!("--remap-path-prefix={}=/cargo", home.display())
+}
+
 fn cargo() -> Command {
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(program);
     for var in CLEARED_ENV {
         cmd.env_remove(var);
     }
+    cmd.env(
+        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+        reproducible_rustflags(),
+    );
     cmd
 }
 

@@ -120,7 +120,12 @@ impl Default for Limits {
 
 /// Publisher keys built into Rapport and trusted by every tenant: the key
 /// that signs first-party plugins (`plugins/first-party.pub`).
-pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[];
+pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[include_str!("../../../plugins/first-party.pub")];
 
-/// First-party packages built into Rapport, by file name (`plugins/dist/`).
-pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[];
+/// First-party packages built into Rapport, by file name (`plugins/dist/`,
+/// written by `scripts/release-first-party.sh`; the test `first_party`
+/// checks that each matches its sources).
+pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[(
+    "rfm-0.1.0.rpkg",
+    include_bytes!("../../../plugins/dist/rfm-0.1.0.rpkg"),
+)];

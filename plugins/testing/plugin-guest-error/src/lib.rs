@@ -1,6 +1,8 @@
 //! A scorer that refuses every input with a plugin error, which the host
 //! must return as data.
 
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
 wit_bindgen::generate!({ path: "../../sdk/wit", world: "scorer" });
 
 use exports::rapport::plugin::scoring::Guest;
@@ -24,4 +26,7 @@ impl Guest for Refuse {
     }
 }
 
+// The component glue exists on wasm32 only: a native build (the
+// workspace\'s `cargo test`) just type-checks the plugin.
+#[cfg(target_arch = "wasm32")]
 export!(Refuse);
