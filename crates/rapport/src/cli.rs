@@ -63,6 +63,13 @@ pub enum Command {
     Backup(crate::cmd::backup::BackupArgs),
     /// Replace the store with a backup, replaying recorded erasures onto it first.
     Restore(crate::cmd::backup::RestoreArgs),
+    /// Plugins: scaffold, test, sign, publish, trust, install.
+    #[command(subcommand)]
+    Plugin(crate::cmd::plugin::PluginCommand),
+    /// Run an installed plugin over a tenant's population (or replay a run).
+    Run(crate::cmd::plugin::RunArgs),
+    /// The outputs of a run, with their named values and explanations.
+    Scores(crate::cmd::plugin::ScoresArgs),
 }
 
 #[derive(Debug, Args)]

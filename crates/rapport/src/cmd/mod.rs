@@ -4,6 +4,7 @@ pub mod backup;
 mod consent;
 mod generate;
 mod import;
+pub mod plugin;
 pub mod privacy;
 mod quickstart;
 mod subject;
@@ -69,6 +70,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Privacy(c) => privacy::run(&ctx, c).await,
         Command::Backup(a) => backup::backup(&ctx, a).await,
         Command::Restore(a) => backup::restore(&ctx, a).await,
+        Command::Plugin(c) => plugin::plugin(&ctx, c).await,
+        Command::Run(a) => plugin::run(&ctx, a).await,
+        Command::Scores(a) => plugin::scores(&ctx, a).await,
     }
 }
 

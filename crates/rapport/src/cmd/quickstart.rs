@@ -39,6 +39,38 @@ struct Summary {
     plaintext_emails_found_on_disk: usize,
     emails_checked: usize,
     consent: rapport_core::ConsentSummary,
+    plugin_run: rapport_core::RunView,
+}
+
+struct QuickstartPlugins {
+    installed: rapport_core::InstallationView,
+    run: rapport_core::RunView,
+    scores: rapport_core::ScoresReport,
+}
+
+async fn quickstart_plugins(p: &Platform) -> Result<QuickstartPlugins> {
+    p.publish_first_party()
+        .context("could not publish the first-party plugins")?;
+    let installed = p
+        .install_plugin(TENANT, "rfm", "marketing_segmentation", None, None)
+        .await
+        .context("could not install the rfm plugin")?;
+    let run = p
+        .run_plugin(TENANT, "rfm", &rapport_core::RunOptions::default())
+        .await
+        .context("could not run the rfm plugin")?;
+    if let Some(f) = &run.failure {
+        bail!("the rfm run failed: {f}");
+    }
+    let scores = p
+        .run_scores(TENANT, &run.run, Some(3))
+        .await
+        .context("could not read the rfm scores")?;
+    Ok(QuickstartPlugins {
+        installed,
+        run,
+        scores,
+    })
 }
 
 pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
@@ -164,13 +196,52 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join("; ")
     ));
+    // 6. The first-party rfm plugin: published from the packages built into
+    //    this binary, verified against the first-party key, installed for
+    //    marketing segmentation, and run over the customers consent allows.
+    let plugins = quickstart_plugins(&p).await?;
+    say(format!(
+        "6. Installed rfm@{} (signed by the first-party key {}) for marketing_segmentation and ran it:",
+        plugins.installed.version, plugins.installed.signer_key_id
+    ));
+    say(format!(
+        "     run {}: {} customers scored, {} left out by consent, {} ms; output sha256:{}",
+        plugins.run.run,
+        plugins.run.subjects,
+        plugins.run.excluded_by_consent,
+        plugins.run.duration_ms,
+        plugins.run.output_hash.as_deref().unwrap_or("-")
+    ));
+    say("     top segments:".to_owned());
+    for (label, n) in plugins.scores.labels.iter().take(5) {
+        say(format!("     {n:>6}  {label}"));
+    }
+    for o in plugins.scores.outputs.iter().take(3) {
+        let why: Vec<String> = o
+            .explanation
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| c.get("label").and_then(serde_json::Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        say(format!(
+            "     {}: {} (score {}): {}",
+            o.subject,
+            o.label.as_deref().unwrap_or("-"),
+            o.score,
+            why.join("; ")
+        ));
+    }
     p.close().await;
 
-    // 6. Personal data is sealed on disk.
+    // 7. Personal data is sealed on disk.
     let emails = sample_emails(&sample.join("customers.csv"), 200)?;
     let found = plaintext_hits(&data, &emails)?;
     say(format!(
-        "6. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
+        "7. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
         emails.len(),
         found
     ));
@@ -185,6 +256,7 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             plaintext_emails_found_on_disk: found,
             emails_checked: emails.len(),
             consent: summary,
+            plugin_run: plugins.run,
         })?;
     } else {
         let id = identity.display();
@@ -208,6 +280,14 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             "  {exe} --data-dir {d} --identity {id} consent check --tenant {TENANT} --subject C0000001 --purpose direct_marketing_email"
         );
         crate::outln!("  {exe} --data-dir {d} --identity {id} consent history --tenant {TENANT} --subject C0000001");
+        crate::outln!(
+            "  {exe} --data-dir {d} --identity {id} scores --tenant {TENANT} --run {} --limit 5",
+            plugins.run.run
+        );
+        crate::outln!(
+            "  {exe} --data-dir {d} --identity {id} run replay --tenant {TENANT} {}",
+            plugins.run.run
+        );
     }
     if found > 0 {
         bail!("{found} personal values were found in plaintext on disk");

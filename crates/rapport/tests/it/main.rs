@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod plugins;
 mod privacy;
 mod quickstart;
 mod support;
