@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Plugin benchmark, end to end: N generated customers (default 1,000,000)
+# and their transactions are imported, the first-party `rfm` plugin is
+# installed, and `rapport run` reads the store, decides consent, builds the
+# granted inputs, runs the sandboxed component on both cores and stores
+# every output with its explanation. Beside it, the same RFM segmentation in
+# pandas (what a data scientist would otherwise write) on the same CSV files,
+# in the same run.
+#
+#   bash scripts/bench-plugins.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+cargo build --release --quiet
+BIN=$PWD/target/release/rapport
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+R=("$BIN" --data-dir "$WORK/data" --identity "$WORK/id.txt")
+
+measure() { # label, command...
+    local label=$1; shift
+    /usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$@" >/dev/null
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; customers: $N"
+"$BIN" generate --customers "$N" --seed 1 --out "$WORK/sample" >/dev/null
+"${R[@]}" init >/dev/null
+"${R[@]}" tenant create bench >/dev/null
+for kind in customers transactions; do
+    "${R[@]}" import --tenant bench --kind "$kind" "$WORK/sample/$kind.csv" >/dev/null
+done
+"${R[@]}" plugin publish "$PWD/plugins/dist/rfm-0.1.0.rpkg" >/dev/null
+"${R[@]}" plugin install --tenant bench rfm@0.1.0 --purpose marketing_segmentation \
+    --memory-mib 1024 --wall-ms 600000 --fuel-base 1000000000 --fuel-per-subject 2000 >/dev/null
+measure "rapport run rfm (store -> consent -> plugin -> store)" \
+    "${R[@]}" run --tenant bench --plugin rfm --as-of 2026-06-30T00:00:00Z
+"${R[@]}" run list --tenant bench | head -1
+
+python3 -c "import pandas" 2>/dev/null || python3 -m pip install --quiet pandas
+echo "== pandas $(python3 -c 'import pandas; print(pandas.__version__)')"
+measure "pandas rfm (read CSV -> quintiles -> segments)" \
+    python3 scripts/bench_rfm_reference.py "$WORK/sample/transactions.csv" "$WORK/sample/customers.csv" 2026-06-30
