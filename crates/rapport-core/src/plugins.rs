@@ -1319,8 +1319,71 @@ fn failure_of(e: &CallError) -> (String, CallStats) {
 }
 
 /// Where a scoring thread leaves the result of one batch.
-type BatchSlot =
-    std::sync::Mutex<Option<Result<rapport_plugin::host::Call<wit::Scored>, CallError>>>;
+type BatchSlot = std::sync::Mutex<Option<BatchOut>>;
+
+/// One scored batch, already in the store's form.
+#[derive(Default)]
+struct BatchOut {
+    rows: Vec<OutputRow>,
+    /// The outputs as JSON lines, in subject order, for the output hash.
+    lines: Vec<u8>,
+    diagnostics: Vec<String>,
+    fuel_used: u64,
+    peak_memory: u64,
+    failure: Option<String>,
+}
+
+/// Turns a `score` call into rows and hash lines on the scoring thread, so
+/// that the plugin's own output types do not outlive their batch.
+fn convert(res: Result<rapport_plugin::host::Call<wit::Scored>, CallError>) -> BatchOut {
+    let mut out = BatchOut::default();
+    let call = match res {
+        Ok(call) => call,
+        Err(e) => {
+            let (msg, stats) = failure_of(&e);
+            out.fuel_used = stats.fuel_used;
+            out.failure = Some(msg);
+            return out;
+        }
+    };
+    out.fuel_used = call.stats.fuel_used;
+    out.peak_memory = call.stats.peak_memory_bytes;
+    let mut scored = match call.value {
+        Ok(scored) => scored,
+        Err(e) => {
+            out.failure = Some(format!("plugin error {}: {}", e.code, e.message));
+            return out;
+        }
+    };
+    out.diagnostics = scored.diagnostics.iter().map(diag).collect();
+    scored.outputs.sort_by_key(|o| o.subject);
+    out.rows.reserve(scored.outputs.len());
+    for o in &scored.outputs {
+        if serde_json::to_writer(&mut out.lines, o).is_err() {
+            out.failure = Some("an output could not be serialised".to_owned());
+            return out;
+        }
+        out.lines.push(b'\n');
+        let values: BTreeMap<&str, f64> = o
+            .values
+            .iter()
+            .map(|v| (v.name.as_str(), v.value))
+            .collect();
+        let explanation: Vec<serde_json::Value> = o
+            .explanation
+            .iter()
+            .map(|c| serde_json::json!({"label": c.label, "value": c.value}))
+            .collect();
+        out.rows.push(OutputRow {
+            stakeholder_id: i64::try_from(o.subject).unwrap_or_default(),
+            score: o.score,
+            label: o.label.clone(),
+            named_values: serde_json::to_string(&values).unwrap_or_else(|_| "{}".to_owned()),
+            explanation: serde_json::to_string(&explanation).unwrap_or_else(|_| "[]".to_owned()),
+        });
+    }
+    out
+}
 
 /// Fits once, then scores the batches on every core, in order.
 fn score_all(
@@ -1379,8 +1442,8 @@ fn score_all(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(r) = ranges.get(i) else { break };
-                let res = plugin.score(ctx, &model, input.chunk(r.clone()), limits);
-                let stop = !matches!(&res, Ok(c) if c.value.is_ok());
+                let res = convert(plugin.score(ctx, &model, input.chunk(r.clone()), limits));
+                let stop = res.failure.is_some();
                 if let Ok(mut slot) = results[i].lock() {
                     *slot = Some(res);
                 }
@@ -1392,74 +1455,32 @@ fn score_all(
             });
         }
     });
+    // Batches are contiguous ranges of a population sorted by subject, and
+    // each batch is sorted, so their concatenation is in subject order
+    // whatever the batch size: the output hash does not depend on it.
     let mut hasher = Sha256::new();
     hasher.update(b"rapport-plugin-output-v1\n");
-    let mut outputs: Vec<wit::Output> = Vec::with_capacity(n);
     for (i, slot) in results.into_iter().enumerate() {
-        let res = slot.into_inner().ok().flatten();
-        match res {
-            None => {
-                if out.failure.is_none() {
-                    out.failure = Some(format!("score: batch {i} did not run"));
-                }
-                break;
+        let Some(batch) = slot.into_inner().ok().flatten() else {
+            if out.failure.is_none() {
+                out.failure = Some(format!("score: batch {i} did not run"));
             }
-            Some(Ok(call)) => {
-                out.fuel_used += call.stats.fuel_used;
-                out.peak_memory = out.peak_memory.max(call.stats.peak_memory_bytes);
-                match call.value {
-                    Ok(scored) => {
-                        out.diagnostics.extend(scored.diagnostics.iter().map(diag));
-                        outputs.extend(scored.outputs);
-                    }
-                    Err(e) => {
-                        out.failure = Some(format!(
-                            "score (batch {i}): plugin error {}: {}",
-                            e.code, e.message
-                        ));
-                        break;
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                let (msg, stats) = failure_of(&e);
-                out.fuel_used += stats.fuel_used;
-                out.failure = Some(format!("score (batch {i}): {msg}"));
-                break;
-            }
+            break;
+        };
+        out.fuel_used += batch.fuel_used;
+        out.peak_memory = out.peak_memory.max(batch.peak_memory);
+        out.diagnostics.extend(batch.diagnostics);
+        if let Some(f) = batch.failure {
+            out.failure = Some(format!("score (batch {i}): {f}"));
+            break;
         }
+        hasher.update(&batch.lines);
+        out.rows.extend(batch.rows);
     }
     out.diagnostics.truncate(100);
     if out.failure.is_some() {
+        out.rows.clear();
         return out;
-    }
-    outputs.sort_by_key(|o| o.subject);
-    let mut line = Vec::new();
-    for o in &outputs {
-        line.clear();
-        if serde_json::to_writer(&mut line, o).is_err() {
-            out.failure = Some("an output could not be serialised".to_owned());
-            return out;
-        }
-        hasher.update(&line);
-        hasher.update(b"\n");
-        let values: BTreeMap<&str, f64> = o
-            .values
-            .iter()
-            .map(|v| (v.name.as_str(), v.value))
-            .collect();
-        let explanation: Vec<serde_json::Value> = o
-            .explanation
-            .iter()
-            .map(|c| serde_json::json!({"label": c.label, "value": c.value}))
-            .collect();
-        out.rows.push(OutputRow {
-            stakeholder_id: i64::try_from(o.subject).unwrap_or_default(),
-            score: o.score,
-            label: o.label.clone(),
-            named_values: serde_json::to_string(&values).unwrap_or_else(|_| "{}".to_owned()),
-            explanation: serde_json::to_string(&explanation).unwrap_or_else(|_| "[]".to_owned()),
-        });
     }
     out.output_hash = Some(hex::encode(hasher.finalize()));
     out
