@@ -26,15 +26,20 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; customers
 "$BIN" generate --customers "$N" --seed 1 --out "$WORK/sample" >/dev/null
 "${R[@]}" init >/dev/null
 "${R[@]}" tenant create bench >/dev/null
-for kind in customers transactions; do
+echo "privacy notice v1" >"$WORK/notice1.txt"
+echo "privacy notice v2" >"$WORK/notice2.txt"
+"${R[@]}" notice publish --tenant bench --id privacy-notice --file "$WORK/notice1.txt" >/dev/null
+"${R[@]}" notice publish --tenant bench --id privacy-notice --file "$WORK/notice2.txt" >/dev/null
+for kind in customers transactions consents; do
     "${R[@]}" import --tenant bench --kind "$kind" "$WORK/sample/$kind.csv" >/dev/null
 done
 "${R[@]}" plugin publish "$PWD/plugins/dist/rfm-0.1.0.rpkg" >/dev/null
-"${R[@]}" plugin install --tenant bench rfm@0.1.0 --purpose marketing_segmentation \
+"${R[@]}" plugin install --tenant bench rfm@0.1.0 --purpose analytics_profiling \
     --memory-mib 1024 --wall-ms 600000 --fuel-base 1000000000 --fuel-per-subject 2000 >/dev/null
 measure "rapport run rfm (store -> consent -> plugin -> store)" \
     "${R[@]}" run --tenant bench --plugin rfm --as-of 2026-06-30T00:00:00Z
-"${R[@]}" run list --tenant bench | head -1
+"${R[@]}" run list --tenant bench --json | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print("  %d customers scored, %d left out by consent, %d batches, fuel %d, plugin peak memory %.0f MiB" % (r["subjects"], r["excluded_by_consent"], r["batches"], r["fuel_used"], r["peak_memory_bytes"] / 2**20))'
+
 
 python3 -c "import pandas" 2>/dev/null || python3 -m pip install --quiet pandas
 echo "== pandas $(python3 -c 'import pandas; print(pandas.__version__)')"

@@ -99,7 +99,7 @@ fn main() -> anyhow::Result<()> {
     let native_population: Vec<rapport_plugin_sdk::Customer> =
         serde_json::from_value(serde_json::to_value(&population)?)?;
 
-    let run_wasm = || -> anyhow::Result<String> {
+    let run_wasm = || -> anyhow::Result<Vec<rapport_plugin::host::wit::Output>> {
         let model = plugin
             .fit(&host_ctx, Population::Customers(&population), &limits)?
             .value
@@ -117,9 +117,9 @@ fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             outputs.extend(scored.outputs);
         }
-        Ok(serde_json::to_string(&outputs)?)
+        Ok(outputs)
     };
-    let run_native = || -> anyhow::Result<String> {
+    let run_native = || -> anyhow::Result<Vec<rapport_plugin_sdk::Output>> {
         let model = segmenter_fit::<rapport_rfm::Rfm>(&sdk_ctx, &native_population)
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let mut outputs = Vec::with_capacity(n);
@@ -128,16 +128,36 @@ fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             outputs.extend(scored.outputs);
         }
-        Ok(serde_json::to_string(&outputs)?)
+        Ok(outputs)
     };
     anyhow::ensure!(
-        run_wasm()? == run_native()?,
+        serde_json::to_string(&run_wasm()?)? == serde_json::to_string(&run_native()?)?,
         "wasm and native outputs differ"
     );
 
+    let fit_wasm = || -> anyhow::Result<()> {
+        plugin
+            .fit(&host_ctx, Population::Customers(&population), &limits)?
+            .value
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        Ok(())
+    };
+    let fit_native = || -> anyhow::Result<()> {
+        segmenter_fit::<rapport_rfm::Rfm>(&sdk_ctx, &native_population)
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        Ok(())
+    };
+    let mut fit_w = Vec::new();
+    let mut fit_n = Vec::new();
     let mut wasm_s = Vec::new();
     let mut native_s = Vec::new();
     for _ in 0..runs {
+        let t = Instant::now();
+        fit_native()?;
+        fit_n.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        fit_wasm()?;
+        fit_w.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         std::hint::black_box(run_native()?);
         native_s.push(t.elapsed().as_secs_f64());
@@ -150,6 +170,7 @@ fn main() -> anyhow::Result<()> {
         v[v.len() / 2]
     };
     let (w, nat) = (median(wasm_s), median(native_s));
+    let (fw, fnat) = (median(fit_w), median(fit_n));
     println!("rfm, {n} customers, fit + score in batches of {BATCH}, one core, median of {runs} (outputs identical)");
     println!(
         "  native  {:>8.1} ms  {:>6.2} µs/customer",
@@ -162,5 +183,14 @@ fn main() -> anyhow::Result<()> {
         w * 1e6 / n as f64
     );
     println!("  wasm / native = {:.2}x", w / nat);
+    println!(
+        "  of which fit: native {:.1} ms, wasm {:.1} ms ({:.2}x); score: native {:.1} ms, wasm {:.1} ms ({:.2}x)",
+        fnat * 1e3,
+        fw * 1e3,
+        fw / fnat,
+        (nat - fnat) * 1e3,
+        (w - fw) * 1e3,
+        (w - fw) / (nat - fnat)
+    );
     Ok(())
 }
