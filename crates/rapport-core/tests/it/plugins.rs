@@ -36,8 +36,10 @@ fn package(
     default_config: Option<&str>,
     sign: bool,
 ) -> PathBuf {
+    // `id` may carry a version: `echo@0.2.0`.
+    let (id, version) = id.split_once('@').unwrap_or((id, "0.1.0"));
     let wasm = rapport_plugin::build::workspace_guest(guest).expect("build guest");
-    let src = dir.join(format!("{id}-src"));
+    let src = dir.join(format!("{id}-{version}-src"));
     std::fs::create_dir_all(&src).expect("mkdir");
     std::fs::copy(&wasm, src.join("plugin.wasm")).expect("copy component");
     let inputs: Vec<String> = inputs.iter().map(|f| format!("\"{f}\"")).collect();
@@ -49,7 +51,7 @@ fn package(
     std::fs::write(
         src.join("rapport-plugin.toml"),
         format!(
-            "[plugin]\nid = \"{id}\"\nversion = \"0.1.0\"\nkind = \"{kind}\"\nwit = \"rapport:plugin@0.1.0\"\n\
+            "[plugin]\nid = \"{id}\"\nversion = \"{version}\"\nkind = \"{kind}\"\nwit = \"rapport:plugin@0.1.0\"\n\
              publisher = \"Test Publisher\"\ndescription = \"a test plugin\"\ncomponent = \"plugin.wasm\"\n\
              config_schema = \"config.schema.json\"\n{default_line}\n[inputs]\nfields = [{}]\n\n\
              [limits.default]\nfuel_base = 500000000\nfuel_per_subject = 1000000\nmemory_mib = 64\nwall_ms = 5000\n\n\
@@ -66,7 +68,7 @@ fn package(
     if sign {
         pkg.sign(&publisher().0);
     }
-    let out = dir.join(format!("{id}.rpkg"));
+    let out = dir.join(format!("{id}-{version}.rpkg"));
     pkg.write(&out).expect("write package");
     out
 }
@@ -610,4 +612,110 @@ async fn supplier_raters_receive_every_supplier_with_its_deliveries() {
     let scores = p.run_scores(TENANT, &run.run, None).await.expect("scores");
     let total: f64 = scores.outputs.iter().map(|o| o.score).sum();
     assert_eq!(total as u64, info.deliveries);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
+    let env = Env::new();
+    let p = tenant_with_customers(&env, 30).await;
+    p.trust_publisher(TENANT, &publisher().1.to_text())
+        .await
+        .expect("trust");
+    let schema = r#"{"type": "object", "properties": {"k": {"type": "integer"}}, "additionalProperties": false}"#;
+    let v1 = package(
+        env.tmp.path(),
+        "plugin-echo",
+        "echo",
+        "scorer",
+        &["purchases.count"],
+        schema,
+        Some("{}"),
+        true,
+    );
+    let v2 = package(
+        env.tmp.path(),
+        "plugin-echo",
+        "echo@0.2.0",
+        "scorer",
+        &["purchases.count", "purchases.last"],
+        schema,
+        Some("{}"),
+        true,
+    );
+    assert!(p.publish_plugin(&v1, None).expect("publish").added);
+    // Publishing the same bytes again changes nothing.
+    assert!(!p.publish_plugin(&v1, None).expect("publish again").added);
+    // Other bytes under a published version are refused.
+    let other = package(
+        env.tmp.path(),
+        "plugin-loop",
+        "echo",
+        "scorer",
+        &["purchases.count"],
+        schema,
+        Some("{}"),
+        true,
+    );
+    let err = p.publish_plugin(&other, None).unwrap_err().to_string();
+    assert!(err.contains("already published"), "{err}");
+    p.publish_plugin(&v2, None).expect("publish v2");
+    let listed: Vec<String> = p
+        .published_plugins()
+        .expect("registry")
+        .into_iter()
+        .map(|x| format!("{}@{}", x.id, x.version))
+        .collect();
+    assert_eq!(listed, ["echo@0.1.0", "echo@0.2.0"]);
+
+    let cfg = serde_json::json!({"k": 3});
+    p.install_plugin(
+        TENANT,
+        "echo@0.1.0",
+        "analytics_profiling",
+        Some(cfg.clone()),
+        None,
+    )
+    .await
+    .expect("install v1");
+    let first = p
+        .run_plugin(TENANT, "echo", &run_opts())
+        .await
+        .expect("run v1");
+    let up = p
+        .upgrade_plugin(TENANT, "echo", None)
+        .await
+        .expect("upgrade");
+    assert_eq!(up.version, "0.2.0");
+    assert_eq!(up.purpose, "analytics_profiling");
+    assert_eq!(up.config, cfg);
+    assert_eq!(up.granted_fields, ["purchases.count", "purchases.last"]);
+    let second = p
+        .run_plugin(TENANT, "echo", &run_opts())
+        .await
+        .expect("run v2");
+    assert_eq!(second.version, "0.2.0");
+    assert_ne!(
+        first.output_hash, second.output_hash,
+        "v2 reads one more field"
+    );
+    // The first run still replays with the version it ran.
+    let replay = p.replay_run(TENANT, &first.run).await.expect("replay v1");
+    assert_eq!(replay.verdict, "reproduced");
+
+    p.uninstall_plugin(TENANT, "echo").await.expect("uninstall");
+    assert!(p.installed_plugins(TENANT).await.expect("list").is_empty());
+    let err = p
+        .run_plugin(TENANT, "echo", &run_opts())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not installed"), "{err}");
+    // Runs and their outputs stay.
+    assert_eq!(p.plugin_runs(TENANT).await.expect("runs").len(), 3);
+    assert!(!p
+        .run_scores(TENANT, &first.run, Some(1))
+        .await
+        .expect("scores")
+        .outputs
+        .is_empty());
 }
