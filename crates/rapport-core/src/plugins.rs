@@ -739,6 +739,18 @@ impl Platform {
         })
     }
 
+    /// The tenant a run belongs to (run ids are unique across tenants).
+    pub async fn tenant_of_run(&self, run_id: &str) -> Result<String, CoreError> {
+        for t in self.store.tenants().await? {
+            if self.store.run(&t, run_id).await?.is_some() {
+                return Ok(t.name);
+            }
+        }
+        Err(invalid(format!(
+            "run `{run_id}` does not exist in any tenant"
+        )))
+    }
+
     /// The tenant's runs, newest first.
     pub async fn plugin_runs(&self, tenant: &str) -> Result<Vec<RunView>, CoreError> {
         let t = self.store.tenant(tenant).await?;

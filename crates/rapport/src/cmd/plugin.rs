@@ -212,8 +212,9 @@ pub struct RunArgs {
 pub enum RunAction {
     /// Recompute a run from its pins and compare the output hash.
     Replay {
+        /// Tenant of the run; found from the run id when absent.
         #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
         run: String,
     },
     /// A tenant's runs, newest first.
@@ -862,6 +863,10 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let result = async {
         match args.action {
             Some(RunAction::Replay { tenant, run }) => {
+                let tenant = match tenant {
+                    Some(t) => t,
+                    None => p.tenant_of_run(&run).await?,
+                };
                 let r = p
                     .replay_run(&tenant, &run)
                     .await

@@ -165,8 +165,7 @@ fn a_new_plugin_goes_from_scaffold_to_a_replayed_run() {
 
     // Replay from the pins.
     let run_id = run1["run"].as_str().expect("run id").to_owned();
-    let replay =
-        json(with_pw(&mut rapport(&data)).args(["run", "replay", "--tenant", "acme", &run_id]));
+    let replay = json(with_pw(&mut rapport(&data)).args(["run", "replay", &run_id]));
     assert_eq!(replay["verdict"], "reproduced", "{replay}");
 
     // The stored outputs, with explanations.
