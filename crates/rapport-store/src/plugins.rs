@@ -223,6 +223,16 @@ fn field<'a>(row: &[&'a str], i: usize) -> Result<&'a str> {
     })
 }
 
+/// The columns of [`StoredInstallation`], in order.
+const SELECT_INSTALLATIONS: &str = "SELECT id, plugin_id, version, kind, component_digest, statement_digest, \
+     signer_key_id, purpose, config, config_hash, granted_fields, withheld_fields, limits, installed_at, removed_at \
+     FROM plugin_installations";
+
+/// The columns of [`StoredRun`], in order.
+const SELECT_RUNS: &str = "SELECT id, installation_id, plugin_id, version, component_digest, purpose, config_hash, \
+     input_hash, output_hash, as_of, seed, subjects, excluded, batches, fuel_used, peak_memory, duration_ms, status, \
+     failure, diagnostics, replay_of, started_at, finished_at FROM plugin_runs";
+
 impl Store {
     async fn packed(
         &self,
@@ -582,11 +592,9 @@ impl Store {
 
     /// The current installations of a tenant.
     pub async fn installations(&self, tenant: &Tenant) -> Result<Vec<StoredInstallation>> {
-        Ok(sqlx::query_as(
-            "SELECT id, plugin_id, version, kind, component_digest, statement_digest, signer_key_id, purpose, \
-             config, config_hash, granted_fields, withheld_fields, limits, installed_at, removed_at \
-             FROM plugin_installations WHERE tenant_id = ? AND removed_at IS NULL ORDER BY plugin_id",
-        )
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_INSTALLATIONS} WHERE tenant_id = ? AND removed_at IS NULL ORDER BY plugin_id",
+        ))
         .bind(tenant.id)
         .fetch_all(&self.pool)
         .await?)
@@ -598,11 +606,9 @@ impl Store {
         tenant: &Tenant,
         id: i64,
     ) -> Result<Option<StoredInstallation>> {
-        Ok(sqlx::query_as(
-            "SELECT id, plugin_id, version, kind, component_digest, statement_digest, signer_key_id, purpose, \
-             config, config_hash, granted_fields, withheld_fields, limits, installed_at, removed_at \
-             FROM plugin_installations WHERE tenant_id = ? AND id = ?",
-        )
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_INSTALLATIONS} WHERE tenant_id = ? AND id = ?",
+        ))
         .bind(tenant.id)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -670,25 +676,21 @@ impl Store {
 
     /// One run of a tenant.
     pub async fn run(&self, tenant: &Tenant, id: &str) -> Result<Option<StoredRun>> {
-        Ok(sqlx::query_as(
-            "SELECT id, installation_id, plugin_id, version, component_digest, purpose, config_hash, input_hash, \
-             output_hash, as_of, seed, subjects, excluded, batches, fuel_used, peak_memory, duration_ms, status, \
-             failure, diagnostics, replay_of, started_at, finished_at FROM plugin_runs WHERE tenant_id = ? AND id = ?",
+        Ok(
+            sqlx::query_as(&format!("{SELECT_RUNS} WHERE tenant_id = ? AND id = ?",))
+                .bind(tenant.id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(tenant.id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     /// The runs of a tenant, newest first.
     pub async fn runs(&self, tenant: &Tenant) -> Result<Vec<StoredRun>> {
-        Ok(sqlx::query_as(
-            "SELECT id, installation_id, plugin_id, version, component_digest, purpose, config_hash, input_hash, \
-             output_hash, as_of, seed, subjects, excluded, batches, fuel_used, peak_memory, duration_ms, status, \
-             failure, diagnostics, replay_of, started_at, finished_at FROM plugin_runs WHERE tenant_id = ? \
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_RUNS} WHERE tenant_id = ? \
              ORDER BY started_at DESC, id",
-        )
+        ))
         .bind(tenant.id)
         .fetch_all(&self.pool)
         .await?)

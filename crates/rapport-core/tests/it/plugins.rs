@@ -75,6 +75,36 @@ fn package(
 
 const OPEN_SCHEMA: &str = r#"{"type": "object"}"#;
 
+/// Trusts the test publisher, then packs, publishes and installs a test
+/// component with an open configuration schema and `{}` as its default.
+async fn install_guest(
+    env: &Env,
+    p: &Platform,
+    guest: &str,
+    id: &str,
+    kind: &str,
+    inputs: &[&str],
+    purpose: &str,
+) {
+    p.trust_publisher(TENANT, &publisher().1.to_text())
+        .await
+        .expect("trust");
+    let pkg = package(
+        env.tmp.path(),
+        guest,
+        id,
+        kind,
+        inputs,
+        OPEN_SCHEMA,
+        Some("{}"),
+        true,
+    );
+    p.publish_plugin(&pkg, None).expect("publish");
+    p.install_plugin(TENANT, id, purpose, None, None)
+        .await
+        .expect("install");
+}
+
 async fn tenant_with_customers(env: &Env, n: u64) -> Platform {
     let mut p = env.init().await;
     p.create_tenant(TENANT).await.expect("tenant");
@@ -187,23 +217,16 @@ async fn a_plugin_receives_only_the_fields_it_declared_and_was_granted() {
 async fn only_customers_whose_consent_allows_the_purpose_are_scored() {
     let env = Env::new();
     let p = tenant_with_customers(&env, 150).await;
-    p.trust_publisher(TENANT, &publisher().1.to_text())
-        .await
-        .expect("trust");
-    let pkg = package(
-        env.tmp.path(),
+    install_guest(
+        &env,
+        &p,
         "plugin-echo",
         "echo",
         "scorer",
         &["purchases.count"],
-        OPEN_SCHEMA,
-        Some("{}"),
-        true,
-    );
-    p.publish_plugin(&pkg, None).expect("publish");
-    p.install_plugin(TENANT, "echo", "direct_marketing_email", None, None)
-        .await
-        .expect("install");
+        "direct_marketing_email",
+    )
+    .await;
     let run = p
         .run_plugin(TENANT, "echo", &run_opts())
         .await
@@ -460,23 +483,16 @@ async fn a_trap_is_a_recorded_failure_and_the_next_run_works() {
 async fn replay_reproduces_a_run_and_notices_changed_input() {
     let env = Env::new();
     let p = tenant_with_customers(&env, 60).await;
-    p.trust_publisher(TENANT, &publisher().1.to_text())
-        .await
-        .expect("trust");
-    let pkg = package(
-        env.tmp.path(),
+    install_guest(
+        &env,
+        &p,
         "plugin-echo",
         "echo",
         "scorer",
         &["purchases.count", "purchases.total_amount"],
-        OPEN_SCHEMA,
-        Some("{}"),
-        true,
-    );
-    p.publish_plugin(&pkg, None).expect("publish");
-    p.install_plugin(TENANT, "echo", "analytics_profiling", None, None)
-        .await
-        .expect("install");
+        "analytics_profiling",
+    )
+    .await;
     let run = p
         .run_plugin(TENANT, "echo", &run_opts())
         .await
@@ -504,23 +520,16 @@ async fn replay_reproduces_a_run_and_notices_changed_input() {
 async fn erasure_removes_a_subjects_scores() {
     let env = Env::new();
     let p = tenant_with_customers(&env, 40).await;
-    p.trust_publisher(TENANT, &publisher().1.to_text())
-        .await
-        .expect("trust");
-    let pkg = package(
-        env.tmp.path(),
+    install_guest(
+        &env,
+        &p,
         "plugin-echo",
         "echo",
         "scorer",
         &["purchases.count"],
-        OPEN_SCHEMA,
-        Some("{}"),
-        true,
-    );
-    p.publish_plugin(&pkg, None).expect("publish");
-    p.install_plugin(TENANT, "echo", "analytics_profiling", None, None)
-        .await
-        .expect("install");
+        "analytics_profiling",
+    )
+    .await;
     let run = p
         .run_plugin(TENANT, "echo", &run_opts())
         .await
