@@ -541,7 +541,7 @@ impl Platform {
 
     /// Everything held about one subject as one JSON document, personal
     /// fields and interaction text opened (unless erased). Sections that do
-    /// not exist yet (scores, decisions, disclosures) are present and empty
+    /// not exist yet (decisions, disclosures) are present and empty
     /// so readers can rely on them.
     async fn subject_document(
         &self,
@@ -646,8 +646,24 @@ impl Platform {
             .into_iter()
             .map(|r| PrivacyRequestView::new(r, today()))
             .collect();
+        // Scores are personal data about the subject (GDPR Art. 4(4)
+        // profiling): each with its explanation and the run that made it.
+        let scores: Vec<Value> = self
+            .store
+            .outputs_of(t, p.id)
+            .await?
+            .into_iter()
+            .map(|o| {
+                json!({"run": o.run_id, "plugin": o.plugin_id, "version": o.version,
+                    "component_digest": o.component_digest, "purpose": o.purpose, "as_of": o.as_of,
+                    "score": o.score, "label": o.label,
+                    "values": serde_json::from_str::<Value>(&o.named_values).unwrap_or(Value::Null),
+                    "explanation": serde_json::from_str::<Value>(&o.explanation).unwrap_or(Value::Null)})
+            })
+            .collect();
         let mut counts = BTreeMap::new();
         for (k, n) in [
+            ("scores", scores.len()),
             ("transactions", transactions.len()),
             ("interactions", interactions.len()),
             ("deliveries", deliveries.len()),
@@ -669,7 +685,7 @@ impl Platform {
             "referrals": referrals,
             "consents": consents,
             "privacy_requests": requests,
-            "scores": [],
+            "scores": scores,
             "decisions": [],
             "disclosures": [],
         });

@@ -88,6 +88,21 @@ pub struct StoredOutput {
     pub explanation: String,
 }
 
+/// One stored output of a subject, with the run that produced it.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct SubjectOutput {
+    pub run_id: String,
+    pub plugin_id: String,
+    pub version: String,
+    pub component_digest: String,
+    pub purpose: String,
+    pub as_of: String,
+    pub score: f64,
+    pub label: Option<String>,
+    pub named_values: String,
+    pub explanation: String,
+}
+
 /// One output to store.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputRow {
@@ -712,6 +727,24 @@ impl Store {
         .bind(tenant.id)
         .bind(run_id)
         .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every stored output about one stakeholder, oldest run first (for a
+    /// data-subject access request).
+    pub async fn outputs_of(
+        &self,
+        tenant: &Tenant,
+        stakeholder_id: i64,
+    ) -> Result<Vec<SubjectOutput>> {
+        Ok(sqlx::query_as(
+            "SELECT r.id AS run_id, r.plugin_id, r.version, r.component_digest, r.purpose, r.as_of, o.score, \
+             o.label, o.named_values, o.explanation FROM plugin_outputs o JOIN plugin_runs r ON r.id = o.run_id \
+             WHERE r.tenant_id = ? AND o.stakeholder_id = ? ORDER BY r.started_at, r.id",
+        )
+        .bind(tenant.id)
+        .bind(stakeholder_id)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -540,6 +540,20 @@ async fn erasure_removes_a_subjects_scores() {
         .expect("scores")
         .outputs;
     let victim = before.first().expect("an output").subject.clone();
+    // An access request carries the subject's scores with their explanations.
+    let recipient =
+        rapport_vault::generate_identity_file(&env.tmp.path().join("dsr.txt")).expect("recipient");
+    let export = p
+        .export_subject(
+            TENANT,
+            &victim,
+            &recipient,
+            &env.tmp.path().join("victim.age"),
+            None,
+        )
+        .await
+        .expect("export");
+    assert_eq!(export.counts["scores"], 1);
     p.erase_subject(TENANT, &victim, None).await.expect("erase");
     let after = p
         .run_scores(TENANT, &run.run, None)
