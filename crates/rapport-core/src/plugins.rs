@@ -1337,15 +1337,16 @@ type BatchSlot = std::sync::Mutex<Option<BatchOut>>;
 #[derive(Default)]
 struct BatchOut {
     rows: Vec<OutputRow>,
-    /// The outputs as JSON lines, in subject order, for the output hash.
-    lines: Vec<u8>,
+    /// SHA-256 of each output as a JSON line, in subject order, for the
+    /// output hash (32 bytes an output instead of the line itself).
+    digests: Vec<[u8; 32]>,
     diagnostics: Vec<String>,
     fuel_used: u64,
     peak_memory: u64,
     failure: Option<String>,
 }
 
-/// Turns a `score` call into rows and hash lines on the scoring thread, so
+/// Turns a `score` call into rows and output digests on the scoring thread, so
 /// that the plugin's own output types do not outlive their batch.
 fn convert(res: Result<rapport_plugin::host::Call<wit::Scored>, CallError>) -> BatchOut {
     let mut out = BatchOut::default();
@@ -1370,12 +1371,14 @@ fn convert(res: Result<rapport_plugin::host::Call<wit::Scored>, CallError>) -> B
     out.diagnostics = scored.diagnostics.iter().map(diag).collect();
     scored.outputs.sort_by_key(|o| o.subject);
     out.rows.reserve(scored.outputs.len());
+    let mut line = Vec::new();
     for o in &scored.outputs {
-        if serde_json::to_writer(&mut out.lines, o).is_err() {
+        line.clear();
+        if serde_json::to_writer(&mut line, o).is_err() {
             out.failure = Some("an output could not be serialised".to_owned());
             return out;
         }
-        out.lines.push(b'\n');
+        out.digests.push(Sha256::digest(&line).into());
         let values: BTreeMap<&str, f64> = o
             .values
             .iter()
@@ -1471,6 +1474,8 @@ fn score_all(
     // each batch is sorted, so their concatenation is in subject order
     // whatever the batch size: the output hash does not depend on it.
     let mut hasher = Sha256::new();
+    // The output hash: SHA-256 over the SHA-256 of every output's JSON, in
+    // subject order.
     hasher.update(b"rapport-plugin-output-v1\n");
     for (i, slot) in results.into_iter().enumerate() {
         let Some(batch) = slot.into_inner().ok().flatten() else {
@@ -1486,7 +1491,9 @@ fn score_all(
             out.failure = Some(format!("score (batch {i}): {f}"));
             break;
         }
-        hasher.update(&batch.lines);
+        for d in &batch.digests {
+            hasher.update(d);
+        }
         out.rows.extend(batch.rows);
     }
     out.diagnostics.truncate(100);
