@@ -816,6 +816,11 @@ impl Plugin {
                     return Err(budget(Budget::Time, time_limit, stats));
                 }
                 if let Err(e) = &value {
+                    if let Err(reason) = checks::check_text("the plugin error", &e.code)
+                        .and_then(|()| checks::check_text("the plugin error", &e.message))
+                    {
+                        return Err(CallError::InvalidOutput { reason, stats });
+                    }
                     if e.code.len() > limits::MAX_ERROR_CODE_BYTES
                         || e.message.len() > limits::MAX_ERROR_MESSAGE_BYTES
                     {

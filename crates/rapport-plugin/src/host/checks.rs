@@ -61,6 +61,9 @@ pub fn check_diagnostics(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
             diagnostics.len()
         )));
     }
+    for d in diagnostics {
+        check_text("a diagnostic", &d.message).map_err(Refusal::Invalid)?;
+    }
     if let Some(d) = diagnostics
         .iter()
         .find(|d| d.message.len() > MAX_DIAGNOSTIC_BYTES)
@@ -71,6 +74,17 @@ pub fn check_diagnostics(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
         )));
     }
     Ok(())
+}
+
+/// Text a plugin hands back is shown on terminals and in reports: it may
+/// not carry control characters (escape sequences, line breaks).
+pub fn check_text(what: &str, text: &str) -> Result<(), String> {
+    match text.chars().position(char::is_control) {
+        Some(at) => Err(format!(
+            "{what} holds a control character at character {at}"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Checks the result of `score` over a batch with these subjects.
@@ -104,6 +118,7 @@ pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
             return Err(at(format!("score is {}, not a finite number", o.score)));
         }
         if let Some(label) = &o.label {
+            check_text("the label", label).map_err(at)?;
             if label.len() > MAX_LABEL_BYTES {
                 return Err(at(format!(
                     "label of {} bytes (at most {MAX_LABEL_BYTES})",
@@ -118,6 +133,7 @@ pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
             )));
         }
         for v in &o.values {
+            check_text("a value name", &v.name).map_err(at)?;
             if v.name.len() > MAX_VALUE_NAME_BYTES {
                 return Err(at(format!(
                     "a value name of {} bytes (at most {MAX_VALUE_NAME_BYTES})",
@@ -138,6 +154,7 @@ pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
             )));
         }
         for c in &o.explanation {
+            check_text("a contribution label", &c.label).map_err(at)?;
             if c.label.len() > MAX_CONTRIBUTION_LABEL_BYTES {
                 return Err(at(format!(
                     "a contribution label of {} bytes (at most {MAX_CONTRIBUTION_LABEL_BYTES})",
@@ -183,6 +200,27 @@ mod tests {
             Err(Refusal::TooLarge(b)) => panic!("expected invalid, got over the budget of {b}"),
             Ok(()) => panic!("expected a refusal"),
         }
+    }
+
+    #[test]
+    fn refuses_control_characters_in_text() {
+        let mut o = output(1);
+        o.label = Some("champions\u{1b}[2J".into());
+        let s = invalid(check_scored(&scored(vec![o]), &[1]));
+        assert!(s.contains("the label holds a control character"), "{s}");
+        let mut o = output(1);
+        o.explanation.push(Contribution {
+            label: "line one\nline two".into(),
+            value: 1.0,
+        });
+        let s = invalid(check_scored(&scored(vec![o]), &[1]));
+        assert!(
+            s.contains("contribution label holds a control character"),
+            "{s}"
+        );
+        let mut o = output(1);
+        o.label = Some("à la carte, 5 €".into());
+        assert!(check_scored(&scored(vec![o]), &[1]).is_ok());
     }
 
     #[test]

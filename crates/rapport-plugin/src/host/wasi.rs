@@ -175,15 +175,38 @@ impl Capture {
         self.tail.extend(bytes);
     }
 
-    /// The captured text (invalid UTF-8 replaced).
+    /// The captured text: invalid UTF-8 replaced, and control characters
+    /// other than line breaks escaped, so that what a plugin printed cannot
+    /// drive the terminal an error is shown on.
     pub fn text(&self) -> String {
-        let mut out = String::from_utf8_lossy(&self.head).into_owned();
+        let mut out = inert(&String::from_utf8_lossy(&self.head));
         if self.omitted > 0 {
             out.push_str(&format!("\n[… {} bytes left out …]\n", self.omitted));
         }
         let tail: Vec<u8> = self.tail.iter().copied().collect();
-        out.push_str(&String::from_utf8_lossy(&tail));
+        out.push_str(&inert(&String::from_utf8_lossy(&tail)));
         out
+    }
+}
+
+/// `text` with every control character but `\n` written as an escape.
+fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod inert_tests {
+    #[test]
+    fn escapes_control_characters_but_keeps_line_breaks() {
+        assert_eq!(super::inert("a\u{1b}[2Jb\nc\r"), "a\\u{1b}[2Jb\nc\\r");
     }
 }
 
