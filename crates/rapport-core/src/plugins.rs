@@ -878,7 +878,31 @@ impl Platform {
     ) -> Result<Vec<wit::Customer>, CoreError> {
         let until_date = rapport_domain::time_fmt::format_date(as_of.date());
         let until_instant = format_instant(as_of);
-        let g = |n: &str| granted.contains(n);
+        // Which fields are granted, decided once rather than per record.
+        let any_purchases = granted.any_in("purchases");
+        let any_transactions = granted.any_in("transactions");
+        let any_interactions = granted.any_in("interactions");
+        let any_referrals = granted.any_in("referrals");
+        let has_customer_country = granted.contains("customer.country");
+        let has_customer_region = granted.contains("customer.region");
+        let has_customer_signup = granted.contains("customer.signup");
+        let has_interactions_at = granted.contains("interactions.at");
+        let has_interactions_channel = granted.contains("interactions.channel");
+        let has_interactions_kind = granted.contains("interactions.kind");
+        let has_interactions_nps = granted.contains("interactions.nps");
+        let has_interactions_sentiment = granted.contains("interactions.sentiment");
+        let has_purchases_count = granted.contains("purchases.count");
+        let has_purchases_days = granted.contains("purchases.days");
+        let has_purchases_first = granted.contains("purchases.first");
+        let has_purchases_last = granted.contains("purchases.last");
+        let has_purchases_total_amount = granted.contains("purchases.total_amount");
+        let has_purchases_total_quantity = granted.contains("purchases.total_quantity");
+        let has_referrals_at = granted.contains("referrals.at");
+        let has_referrals_referred = granted.contains("referrals.referred");
+        let has_transactions_amount = granted.contains("transactions.amount");
+        let has_transactions_at = granted.contains("transactions.at");
+        let has_transactions_channel = granted.contains("transactions.channel");
+        let has_transactions_quantity = granted.contains("transactions.quantity");
         let max = self.store.max_stakeholder_row(t).await?;
         let mut out = Vec::with_capacity(allowed.len());
         let mut after = 0;
@@ -888,28 +912,28 @@ impl Platform {
                 .store
                 .population_page(t, StakeholderKind::Customer, after, until)
                 .await?;
-            let summaries = if granted.any_in("purchases") {
+            let summaries = if any_purchases {
                 self.store
                     .purchase_summaries(t, after, until, &until_date)
                     .await?
             } else {
                 Vec::new()
             };
-            let txns = if granted.any_in("transactions") {
+            let txns = if any_transactions {
                 self.store
                     .transaction_lines(t, after, until, &until_date)
                     .await?
             } else {
                 Vec::new()
             };
-            let inters = if granted.any_in("interactions") {
+            let inters = if any_interactions {
                 self.store
                     .interaction_lines(t, after, until, &until_instant)
                     .await?
             } else {
                 Vec::new()
             };
-            let refs = if granted.any_in("referrals") {
+            let refs = if any_referrals {
                 self.store
                     .referral_lines(t, after, until, &until_date)
                     .await?
@@ -931,77 +955,75 @@ impl Platform {
                 let purchases = wit::Purchases {
                     count: summary
                         .as_ref()
-                        .filter(|_| g("purchases.count"))
+                        .filter(|_| has_purchases_count)
                         .map(|s| s.count)
-                        .or(g("purchases.count").then_some(0)),
+                        .or(has_purchases_count.then_some(0)),
                     days: summary
                         .as_ref()
-                        .filter(|_| g("purchases.days"))
+                        .filter(|_| has_purchases_days)
                         .map(|s| s.days)
-                        .or(g("purchases.days").then_some(0)),
+                        .or(has_purchases_days.then_some(0)),
                     first: summary
                         .as_ref()
-                        .filter(|_| g("purchases.first"))
+                        .filter(|_| has_purchases_first)
                         .and_then(|s| date_seconds(&s.first)),
                     last: summary
                         .as_ref()
-                        .filter(|_| g("purchases.last"))
+                        .filter(|_| has_purchases_last)
                         .and_then(|s| date_seconds(&s.last)),
                     total_amount: summary
                         .as_ref()
-                        .filter(|_| g("purchases.total_amount"))
+                        .filter(|_| has_purchases_total_amount)
                         .map(|s| s.total_amount)
-                        .or(g("purchases.total_amount").then_some(0.0)),
+                        .or(has_purchases_total_amount.then_some(0.0)),
                     total_quantity: summary
                         .as_ref()
-                        .filter(|_| g("purchases.total_quantity"))
+                        .filter(|_| has_purchases_total_quantity)
                         .map(|s| s.total_quantity)
-                        .or(g("purchases.total_quantity").then_some(0)),
+                        .or(has_purchases_total_quantity.then_some(0)),
                 };
                 out.push(wit::Customer {
                     subject: u64::try_from(m.id).unwrap_or_default(),
                     signup: m
                         .signup_date
                         .as_deref()
-                        .filter(|_| g("customer.signup"))
+                        .filter(|_| has_customer_signup)
                         .and_then(date_seconds),
-                    country: m.country.filter(|_| g("customer.country")),
-                    region: m.region.filter(|_| g("customer.region")),
+                    country: m.country.filter(|_| has_customer_country),
+                    region: m.region.filter(|_| has_customer_region),
                     purchases,
-                    transactions: granted.any_in("transactions").then(|| {
+                    transactions: any_transactions.then(|| {
                         my_txns
                             .into_iter()
                             .map(|l| wit::Transaction {
-                                at: g("transactions.at")
-                                    .then(|| date_seconds(&l.date))
-                                    .flatten(),
-                                amount: g("transactions.amount").then_some(l.amount),
-                                quantity: g("transactions.quantity").then_some(l.quantity),
-                                channel: l.channel.filter(|_| g("transactions.channel")),
+                                at: has_transactions_at.then(|| date_seconds(&l.date)).flatten(),
+                                amount: has_transactions_amount.then_some(l.amount),
+                                quantity: has_transactions_quantity.then_some(l.quantity),
+                                channel: l.channel.filter(|_| has_transactions_channel),
                             })
                             .collect()
                     }),
-                    interactions: granted.any_in("interactions").then(|| {
+                    interactions: any_interactions.then(|| {
                         my_inters
                             .into_iter()
                             .map(|l| wit::Interaction {
-                                at: g("interactions.at")
+                                at: has_interactions_at
                                     .then(|| instant_seconds(&l.occurred_at))
                                     .flatten(),
-                                kind: g("interactions.kind").then_some(l.kind),
-                                channel: l.channel.filter(|_| g("interactions.channel")),
-                                nps: l.nps.filter(|_| g("interactions.nps")),
-                                sentiment: l.sentiment.filter(|_| g("interactions.sentiment")),
+                                kind: has_interactions_kind.then_some(l.kind),
+                                channel: l.channel.filter(|_| has_interactions_channel),
+                                nps: l.nps.filter(|_| has_interactions_nps),
+                                sentiment: l.sentiment.filter(|_| has_interactions_sentiment),
                             })
                             .collect()
                     }),
-                    referrals: granted.any_in("referrals").then(|| {
+                    referrals: any_referrals.then(|| {
                         my_refs
                             .into_iter()
                             .map(|l| wit::Referral {
-                                referred: g("referrals.referred")
+                                referred: has_referrals_referred
                                     .then(|| u64::try_from(l.referred_id).unwrap_or_default()),
-                                at: g("referrals.at").then(|| date_seconds(&l.date)).flatten(),
+                                at: has_referrals_at.then(|| date_seconds(&l.date)).flatten(),
                             })
                             .collect()
                     }),
@@ -1020,7 +1042,19 @@ impl Platform {
         as_of: OffsetDateTime,
     ) -> Result<Vec<wit::Supplier>, CoreError> {
         let until_date = rapport_domain::time_fmt::format_date(as_of.date());
-        let g = |n: &str| granted.contains(n);
+        // Which fields are granted, decided once rather than per record.
+        let any_deliveries = granted.any_in("deliveries");
+        let has_deliveries_agreed_unit_price = granted.contains("deliveries.agreed_unit_price");
+        let has_deliveries_delivered = granted.contains("deliveries.delivered");
+        let has_deliveries_ordered = granted.contains("deliveries.ordered");
+        let has_deliveries_promised = granted.contains("deliveries.promised");
+        let has_deliveries_quantity_accepted = granted.contains("deliveries.quantity_accepted");
+        let has_deliveries_quantity_delivered = granted.contains("deliveries.quantity_delivered");
+        let has_deliveries_quantity_ordered = granted.contains("deliveries.quantity_ordered");
+        let has_deliveries_response_hours = granted.contains("deliveries.response_hours");
+        let has_deliveries_unit_price = granted.contains("deliveries.unit_price");
+        let has_supplier_category = granted.contains("supplier.category");
+        let has_supplier_country = granted.contains("supplier.country");
         let max = self.store.max_stakeholder_row(t).await?;
         let mut out = Vec::new();
         let mut after = 0;
@@ -1030,7 +1064,7 @@ impl Platform {
                 .store
                 .population_page(t, StakeholderKind::Supplier, after, until)
                 .await?;
-            let lines = if granted.any_in("deliveries") {
+            let lines = if any_deliveries {
                 self.store
                     .delivery_lines(t, after, until, &until_date)
                     .await?
@@ -1045,35 +1079,35 @@ impl Platform {
                 }
                 out.push(wit::Supplier {
                     subject: u64::try_from(m.id).unwrap_or_default(),
-                    category: m.category.filter(|_| g("supplier.category")),
-                    country: m.country.filter(|_| g("supplier.country")),
-                    deliveries: granted.any_in("deliveries").then(|| {
+                    category: m.category.filter(|_| has_supplier_category),
+                    country: m.country.filter(|_| has_supplier_country),
+                    deliveries: any_deliveries.then(|| {
                         mine.into_iter()
                             .map(|l| wit::Delivery {
-                                ordered: g("deliveries.ordered")
+                                ordered: has_deliveries_ordered
                                     .then(|| date_seconds(&l.order_date))
                                     .flatten(),
-                                promised: g("deliveries.promised")
+                                promised: has_deliveries_promised
                                     .then(|| date_seconds(&l.promised_date))
                                     .flatten(),
                                 delivered: l
                                     .delivered_date
                                     .as_deref()
-                                    .filter(|_| g("deliveries.delivered"))
+                                    .filter(|_| has_deliveries_delivered)
                                     .and_then(date_seconds),
-                                quantity_ordered: g("deliveries.quantity_ordered")
+                                quantity_ordered: has_deliveries_quantity_ordered
                                     .then_some(l.quantity_ordered),
-                                quantity_delivered: g("deliveries.quantity_delivered")
+                                quantity_delivered: has_deliveries_quantity_delivered
                                     .then_some(l.quantity_delivered),
-                                quantity_accepted: g("deliveries.quantity_accepted")
+                                quantity_accepted: has_deliveries_quantity_accepted
                                     .then_some(l.quantity_accepted),
-                                unit_price: g("deliveries.unit_price").then_some(l.unit_price),
+                                unit_price: has_deliveries_unit_price.then_some(l.unit_price),
                                 agreed_unit_price: l
                                     .agreed_unit_price
-                                    .filter(|_| g("deliveries.agreed_unit_price")),
+                                    .filter(|_| has_deliveries_agreed_unit_price),
                                 response_hours: l
                                     .response_hours
-                                    .filter(|_| g("deliveries.response_hours")),
+                                    .filter(|_| has_deliveries_response_hours),
                             })
                             .collect()
                     }),
