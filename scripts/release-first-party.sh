@@ -3,7 +3,9 @@
 # flags as `rapport_plugin::build`), packs it with its manifest and config
 # schema, signs it with the first-party key and writes
 # plugins/dist/ID-VERSION.rpkg, which the binary embeds. The secret key never
-# enters the repository; plugins/first-party.pub is its public half.
+# enters the repository; plugins/first-party.pub is its public half. Keys
+# retired from signing stay beside it (plugins/first-party-KEYID.pub) so that
+# packages they signed still verify.
 #
 #   RAPPORT_FIRST_PARTY_KEY=/offline/first-party.key \
 #   RAPPORT_PLUGIN_KEY_PASSPHRASE=... bash scripts/release-first-party.sh
@@ -16,7 +18,11 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 cargo build --release --quiet -p rapport
 mkdir -p plugins/dist
-for dir in plugins/rfm; do
+# Every first-party plugin: a directory of plugins/ with a manifest (the
+# test components under plugins/testing/ have none at that depth).
+for dir in plugins/*/; do
+    dir=${dir%/}
+    [ -f "$dir/rapport-plugin.toml" ] || continue
     crate=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)
     id=$(sed -n 's/^id = "\(.*\)"/\1/p' "$dir/rapport-plugin.toml" | head -1)
     version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$dir/rapport-plugin.toml" | head -1)

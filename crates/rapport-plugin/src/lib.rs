@@ -118,9 +118,15 @@ impl Default for Limits {
     }
 }
 
-/// Publisher keys built into Rapport and trusted by every tenant: the key
-/// that signs first-party plugins (`plugins/first-party.pub`).
-pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[include_str!("../../../plugins/first-party.pub")];
+/// Publisher keys built into Rapport and trusted by every tenant. The first
+/// is the current first-party key (`plugins/first-party.pub`), which signs
+/// every release; the others are retired keys, kept so that packages they
+/// signed and that data directories already hold still verify at load. A
+/// retired key signs nothing new.
+pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[
+    include_str!("../../../plugins/first-party.pub"),
+    include_str!("../../../plugins/first-party-8176FBFAE1699610.pub"),
+];
 
 /// First-party packages built into Rapport, by file name (`plugins/dist/`,
 /// written by `scripts/release-first-party.sh`; the test `first_party`
