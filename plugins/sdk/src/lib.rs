@@ -350,6 +350,103 @@ impl PluginError {
     }
 }
 
+/// Input records default to "nothing granted": every optional field `none`.
+/// Tests and fixtures build records as `Customer { subject: 7,
+/// ..Default::default() }`, so they keep compiling when the contract gains a
+/// field. The types are generated, so the impls are written out rather than
+/// derived.
+#[allow(clippy::derivable_impls)]
+mod defaults {
+    use super::*;
+
+    impl Default for Customer {
+        fn default() -> Self {
+            Self {
+                subject: 0,
+                signup: None,
+                country: None,
+                region: None,
+                purchases: Purchases::default(),
+                transactions: None,
+                interactions: None,
+                referrals: None,
+            }
+        }
+    }
+
+    impl Default for Purchases {
+        fn default() -> Self {
+            Self {
+                count: None,
+                days: None,
+                first: None,
+                last: None,
+                total_amount: None,
+                total_quantity: None,
+            }
+        }
+    }
+
+    impl Default for Transaction {
+        fn default() -> Self {
+            Self {
+                at: None,
+                amount: None,
+                quantity: None,
+                channel: None,
+            }
+        }
+    }
+
+    impl Default for Interaction {
+        fn default() -> Self {
+            Self {
+                at: None,
+                kind: None,
+                channel: None,
+                nps: None,
+                sentiment: None,
+            }
+        }
+    }
+
+    impl Default for Referral {
+        fn default() -> Self {
+            Self {
+                referred: None,
+                at: None,
+            }
+        }
+    }
+
+    impl Default for Supplier {
+        fn default() -> Self {
+            Self {
+                subject: 0,
+                category: None,
+                country: None,
+                deliveries: None,
+            }
+        }
+    }
+
+    impl Default for Delivery {
+        fn default() -> Self {
+            Self {
+                ordered: None,
+                promised: None,
+                delivered: None,
+                quantity_ordered: None,
+                quantity_delivered: None,
+                quantity_accepted: None,
+                unit_price: None,
+                agreed_unit_price: None,
+                response_hours: None,
+            }
+        }
+    }
+}
+
 impl Output {
     /// An output for `subject` with `score`, no label, no values and no
     /// explanation yet.
