@@ -33,8 +33,8 @@ echo "privacy notice v2" >"$WORK/notice2.txt"
 for kind in customers transactions consents; do
     "${R[@]}" import --tenant bench --kind "$kind" "$WORK/sample/$kind.csv" >/dev/null
 done
-"${R[@]}" plugin publish "$PWD/plugins/dist/rfm-0.1.0.rpkg" >/dev/null
-"${R[@]}" plugin install --tenant bench rfm@0.1.0 --purpose analytics_profiling \
+"${R[@]}" plugin publish "$PWD/plugins/dist/rfm-0.2.0.rpkg" >/dev/null
+"${R[@]}" plugin install --tenant bench rfm@0.2.0 --purpose analytics_profiling \
     --memory-mib 1024 --wall-ms 600000 --fuel-base 1000000000 --fuel-per-subject 2000 >/dev/null
 measure "rapport run rfm (store -> consent -> plugin -> store)" \
     "${R[@]}" run --tenant bench --plugin rfm --as-of 2026-06-30T00:00:00Z

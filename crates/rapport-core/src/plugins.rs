@@ -504,9 +504,11 @@ impl Platform {
         check_limits(&limits, &m.limits_max)?;
         // Compile now, so that a component with forbidden imports or of the
         // wrong kind is refused here and not at the first run.
-        self.plugin_host()?
+        let plugin = self
+            .plugin_host()?
             .load(m.kind, pkg.component())
             .map_err(|e| invalid(format!("{id}@{version} refused: {e}")))?;
+        check_wit(&plugin, m).map_err(|e| invalid(format!("{id}@{version} refused: {e}")))?;
         let denied = self.store.denied_fields(&t).await?;
         let allowed: Vec<&str> = FieldSet::all_of(m.kind.subject())
             .names()
@@ -651,6 +653,8 @@ impl Platform {
             .plugin_host()?
             .load(kind, pkg.component())
             .map_err(|e| invalid(format!("{}@{}: {e}", inst.plugin_id, inst.version)))?;
+        check_wit(&plugin, pkg.manifest())
+            .map_err(|e| invalid(format!("{}@{}: {e}", inst.plugin_id, inst.version)))?;
         if plugin.digest() != inst.component_digest {
             return Err(invalid(format!(
                 "{}@{}: loaded component digest differs from the installed one",
@@ -683,6 +687,7 @@ impl Platform {
                 as_of,
                 opts.seed,
                 opts.batch.unwrap_or(DEFAULT_BATCH),
+                PreviousRun::Latest,
             )
             .await?;
         let run = outcome.record(&t, &inst, None);
@@ -713,7 +718,10 @@ impl Platform {
             .filter(|(_, b)| *b > 0)
             .map_or(DEFAULT_BATCH, |(s, b)| s.div_ceil(b).max(1));
         let seed = u64::from_ne_bytes(original.seed.to_ne_bytes());
-        let outcome = self.execute(&t, &inst, as_of, seed, batch).await?;
+        let previous = PreviousRun::Pinned(original.previous_run.as_deref());
+        let outcome = self
+            .execute(&t, &inst, as_of, seed, batch, previous)
+            .await?;
         let replay = outcome.record(&t, &inst, Some(run_id));
         self.store.record_run(&t, &replay, &[]).await?;
         let component_matches = replay.component_digest == original.component_digest;
@@ -796,6 +804,59 @@ impl Platform {
         })
     }
 
+    /// The outputs of the run a new run reads as `previous.*`: none unless
+    /// one of those fields is granted; then the latest successful run of the
+    /// plugin for a new run, or the run the original pinned for a replay.
+    async fn previous_outputs(
+        &self,
+        t: &Tenant,
+        inst: &StoredInstallation,
+        granted: &FieldSet,
+        which: PreviousRun<'_>,
+    ) -> Result<PreviousOutputs, CoreError> {
+        let mut out = PreviousOutputs::default();
+        if !granted.any_in("previous") {
+            return Ok(out);
+        }
+        let run = match which {
+            PreviousRun::Latest => self
+                .store
+                .latest_succeeded_run(t, &inst.plugin_id)
+                .await?
+                .map(|r| (r.id, r.as_of)),
+            PreviousRun::Pinned(None) => None,
+            PreviousRun::Pinned(Some(id)) => {
+                let run = self.store.run(t, id).await?.ok_or_else(|| {
+                    invalid(format!(
+                        "the run `{id}` whose outputs this run read as its previous outputs is gone"
+                    ))
+                })?;
+                Some((run.id, run.as_of))
+            }
+        };
+        let Some((id, as_of)) = run else {
+            return Ok(out);
+        };
+        let as_of = instant_seconds(&as_of);
+        let (with_as_of, with_score, with_label) = (
+            granted.contains("previous.as_of"),
+            granted.contains("previous.score"),
+            granted.contains("previous.label"),
+        );
+        for (stakeholder, score, label) in self.store.run_scores(t, &id).await? {
+            out.by_subject.insert(
+                stakeholder,
+                wit::Previous {
+                    as_of: as_of.filter(|_| with_as_of),
+                    score: with_score.then_some(score),
+                    label: label.filter(|_| with_label),
+                },
+            );
+        }
+        out.run = Some(id);
+        Ok(out)
+    }
+
     /// Loads, filters and scores; never records anything itself.
     async fn execute(
         &self,
@@ -804,6 +865,7 @@ impl Platform {
         as_of: OffsetDateTime,
         seed: u64,
         batch: usize,
+        previous: PreviousRun<'_>,
     ) -> Result<Outcome, CoreError> {
         let started_at = now();
         let started = Instant::now();
@@ -819,6 +881,7 @@ impl Platform {
             as_of: as_of.unix_timestamp(),
             seed,
         };
+        let previous = self.previous_outputs(t, inst, &granted, previous).await?;
         let (population, excluded) = match kind.subject() {
             Subject::Customer => {
                 let mut allowed = HashSet::new();
@@ -831,11 +894,16 @@ impl Platform {
                     }
                 })
                 .await?;
-                let customers = self.customers_input(t, &granted, &allowed, as_of).await?;
+                let customers = self
+                    .customers_input(t, &granted, &allowed, as_of, &previous)
+                    .await?;
                 (Input::Customers(customers), excluded)
             }
             Subject::Supplier => (
-                Input::Suppliers(self.suppliers_input(t, &granted, as_of).await?),
+                Input::Suppliers(
+                    self.suppliers_input(t, &granted, as_of, &previous)
+                        .await?,
+                ),
                 0,
             ),
         };
@@ -864,6 +932,7 @@ impl Platform {
             diagnostics: scored.diagnostics,
             output_hash: scored.output_hash,
             rows: scored.rows,
+            previous_run: previous.run,
         })
     }
 
@@ -875,6 +944,7 @@ impl Platform {
         granted: &FieldSet,
         allowed: &HashSet<i64>,
         as_of: OffsetDateTime,
+        previous: &PreviousOutputs,
     ) -> Result<Vec<wit::Customer>, CoreError> {
         let until_date = rapport_domain::time_fmt::format_date(as_of.date());
         let until_instant = format_instant(as_of);
@@ -1027,6 +1097,7 @@ impl Platform {
                             })
                             .collect()
                     }),
+                    previous: previous.by_subject.get(&m.id).cloned(),
                 });
             }
             after = until;
@@ -1040,6 +1111,7 @@ impl Platform {
         t: &Tenant,
         granted: &FieldSet,
         as_of: OffsetDateTime,
+        previous: &PreviousOutputs,
     ) -> Result<Vec<wit::Supplier>, CoreError> {
         let until_date = rapport_domain::time_fmt::format_date(as_of.date());
         // Which fields are granted, decided once rather than per record.
@@ -1111,6 +1183,7 @@ impl Platform {
                             })
                             .collect()
                     }),
+                    previous: previous.by_subject.get(&m.id).cloned(),
                 });
             }
             after = until;
@@ -1132,6 +1205,20 @@ fn skip_to<T>(
         out.push(l);
     }
     out
+}
+
+/// A component must be built for the contract version its manifest names:
+/// the manifest's version decides which fields it may declare.
+fn check_wit(plugin: &Plugin, m: &rapport_plugin::manifest::Manifest) -> Result<(), String> {
+    if plugin.wit() == m.wit_version() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the manifest says the component is built for {}, but it exports the interface of {}",
+            m.wit,
+            plugin.wit()
+        ))
+    }
 }
 
 fn check_limits(limits: &Limits, max: &Limits) -> Result<(), CoreError> {
@@ -1220,6 +1307,23 @@ fn run_view(t: &Tenant, r: &StoredRun) -> Result<RunView, CoreError> {
     })
 }
 
+/// Which earlier run a run reads its subjects' previous outputs from.
+#[derive(Clone, Copy)]
+enum PreviousRun<'a> {
+    /// A new run: the latest successful run of the plugin.
+    Latest,
+    /// A replay: the run the original read (none if it read none).
+    Pinned(Option<&'a str>),
+}
+
+/// Each subject's output from the previous run, with the granted fields
+/// only, by stakeholder row id.
+#[derive(Default)]
+struct PreviousOutputs {
+    run: Option<String>,
+    by_subject: std::collections::HashMap<i64, wit::Previous>,
+}
+
 /// A population, owned so that it can move to the scoring threads.
 enum Input {
     Customers(Vec<wit::Customer>),
@@ -1302,6 +1406,7 @@ struct Outcome {
     diagnostics: Vec<String>,
     output_hash: Option<String>,
     rows: Vec<OutputRow>,
+    previous_run: Option<String>,
 }
 
 impl Outcome {
@@ -1337,6 +1442,7 @@ impl Outcome {
             replay_of: replay_of.map(str::to_owned),
             started_at: self.started_at.clone(),
             finished_at: now(),
+            previous_run: self.previous_run.clone(),
         }
     }
 }
@@ -1395,7 +1501,7 @@ fn convert(res: Result<rapport_plugin::host::Call<wit::Scored>, CallError>) -> B
     };
     out.fuel_used = call.stats.fuel_used;
     out.peak_memory = call.stats.peak_memory_bytes;
-    let mut scored = match call.value {
+    let scored = match call.value {
         Ok(scored) => scored,
         Err(e) => {
             out.failure = Some(format!("plugin error {}: {}", e.code, e.message));
@@ -1403,30 +1509,28 @@ fn convert(res: Result<rapport_plugin::host::Call<wit::Scored>, CallError>) -> B
         }
     };
     out.diagnostics = scored.diagnostics.iter().map(diag).collect();
-    scored.outputs.sort_by_key(|o| o.subject);
-    out.rows.reserve(scored.outputs.len());
+    // The outputs stay in the columns they came back in; each is read in
+    // place, in subject order.
+    let outputs = &scored.outputs;
+    out.rows.reserve(outputs.len());
     let mut line = Vec::new();
-    for o in &scored.outputs {
+    for i in outputs.order_by_subject() {
+        let o = outputs.get(i);
         line.clear();
-        if serde_json::to_writer(&mut line, o).is_err() {
+        if serde_json::to_writer(&mut line, &o).is_err() {
             out.failure = Some("an output could not be serialised".to_owned());
             return out;
         }
         out.digests.push(Sha256::digest(&line).into());
-        let values: BTreeMap<&str, f64> = o
-            .values
-            .iter()
-            .map(|v| (v.name.as_str(), v.value))
-            .collect();
+        let values: BTreeMap<&str, f64> = o.values().collect();
         let explanation: Vec<serde_json::Value> = o
-            .explanation
-            .iter()
-            .map(|c| serde_json::json!({"label": c.label, "value": c.value}))
+            .explanation()
+            .map(|(label, value)| serde_json::json!({"label": label, "value": value}))
             .collect();
         out.rows.push(OutputRow {
-            stakeholder_id: i64::try_from(o.subject).unwrap_or_default(),
-            score: o.score,
-            label: o.label.clone(),
+            stakeholder_id: i64::try_from(o.subject()).unwrap_or_default(),
+            score: o.score(),
+            label: o.label().map(str::to_owned),
             named_values: serde_json::to_string(&values).unwrap_or_else(|_| "{}".to_owned()),
             explanation: serde_json::to_string(&explanation).unwrap_or_else(|_| "[]".to_owned()),
         });

@@ -47,6 +47,7 @@ fn customers(n: u64) -> Vec<Customer> {
             ]),
             interactions: None,
             referrals: None,
+            previous: None,
         })
         .collect()
 }

@@ -54,6 +54,7 @@ fn customers(n: usize) -> Vec<Customer> {
                 transactions: None,
                 interactions: None,
                 referrals: None,
+                previous: None,
             }
         })
         .collect()
@@ -99,7 +100,10 @@ fn main() -> anyhow::Result<()> {
     let native_population: Vec<rapport_plugin_sdk::Customer> =
         serde_json::from_value(serde_json::to_value(&population)?)?;
 
-    let run_wasm = || -> anyhow::Result<Vec<rapport_plugin::host::wit::Output>> {
+    // The sandboxed side keeps each batch's outputs in the columns they came
+    // back in (what `rapport run` reads them from); the native side keeps
+    // the `Vec<Output>` the plugin built. Both hold every output at the end.
+    let run_wasm = || -> anyhow::Result<Vec<rapport_plugin::host::wit::Outputs>> {
         let model = plugin
             .fit(&host_ctx, Population::Customers(&population), &limits)?
             .value
@@ -115,7 +119,7 @@ fn main() -> anyhow::Result<()> {
                 )?
                 .value
                 .map_err(|e| anyhow::anyhow!(e.message))?;
-            outputs.extend(scored.outputs);
+            outputs.push(scored.outputs);
         }
         Ok(outputs)
     };
@@ -130,8 +134,11 @@ fn main() -> anyhow::Result<()> {
         }
         Ok(outputs)
     };
+    let wasm_outputs = run_wasm()?;
+    let wasm_outputs: Vec<_> = wasm_outputs.iter().flat_map(|b| b.iter()).collect();
     anyhow::ensure!(
-        serde_json::to_string(&run_wasm()?)? == serde_json::to_string(&run_native()?)?,
+        wasm_outputs.len() == n
+            && serde_json::to_string(&wasm_outputs)? == serde_json::to_string(&run_native()?)?,
         "wasm and native outputs differ"
     );
 

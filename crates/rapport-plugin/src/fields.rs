@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::WitVersion;
+
 /// Which records a field belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
@@ -19,14 +21,32 @@ pub enum Subject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
+    /// The records the field belongs to (customers for the fields that
+    /// every subject has, see `every_subject`).
     pub subject: Subject,
     pub description: &'static str,
+    /// True for the fields every subject has, whatever the plugin scores
+    /// (the `previous.*` output of the plugin itself).
+    pub every_subject: bool,
+    /// The first contract version that carries the field.
+    pub since: WitVersion,
+}
+
+impl Field {
+    /// Whether a plugin that scores `subject` records may declare it.
+    pub fn applies_to(&self, subject: Subject) -> bool {
+        self.every_subject || self.subject == subject
+    }
 }
 
 macro_rules! fields {
-    ($($name:literal, $subject:ident, $desc:literal;)*) => {
+    ($($name:literal, $subject:ident, $desc:literal;)*
+     since 0.2.0, every subject: $($name2:literal, $desc2:literal;)*) => {
         /// Every declarable field, in catalogue order.
-        pub const ALL: &[Field] = &[$(Field { name: $name, subject: Subject::$subject, description: $desc }),*];
+        pub const ALL: &[Field] = &[
+            $(Field { name: $name, subject: Subject::$subject, description: $desc, every_subject: false, since: WitVersion::V0_1 },)*
+            $(Field { name: $name2, subject: Subject::Customer, description: $desc2, every_subject: true, since: WitVersion::V0_2 },)*
+        ];
     };
 }
 
@@ -62,6 +82,10 @@ fields! {
     "deliveries.unit_price", Supplier, "unit price paid";
     "deliveries.agreed_unit_price", Supplier, "unit price agreed";
     "deliveries.response_hours", Supplier, "hours the supplier took to respond";
+    since 0.2.0, every subject:
+    "previous.as_of", "\"as of\" instant of this plugin's most recent earlier successful run";
+    "previous.score", "this plugin's score for the subject in that run";
+    "previous.label", "this plugin's label for the subject in that run";
 }
 
 /// Names that exist in the store but are never available to a plugin:
@@ -151,7 +175,7 @@ impl FieldSet {
         let mut out = Vec::new();
         for n in names {
             let f = lookup(n)?;
-            if f.subject != expected {
+            if !f.applies_to(expected) {
                 return Err(FieldError::WrongSubject {
                     name: n.to_owned(),
                     found: f.subject,
@@ -200,7 +224,7 @@ impl FieldSet {
     pub fn all_of(subject: Subject) -> FieldSet {
         FieldSet(
             ALL.iter()
-                .filter(|f| f.subject == subject)
+                .filter(|f| f.applies_to(subject))
                 .map(|f| f.name)
                 .collect(),
         )
@@ -236,6 +260,20 @@ mod tests {
     fn supplier_fields_are_refused_for_customer_plugins() {
         let err = FieldSet::parse(["deliveries.ordered"], Subject::Customer).unwrap_err();
         assert!(matches!(err, FieldError::WrongSubject { .. }), "{err}");
+    }
+
+    #[test]
+    fn previous_output_fields_apply_to_every_subject_from_0_2_0() {
+        for subject in [Subject::Customer, Subject::Supplier] {
+            let set = FieldSet::parse(["previous.score", "previous.label"], subject)
+                .expect("previous.* is declarable for every subject");
+            assert!(set.any_in("previous"));
+            assert!(FieldSet::all_of(subject).contains("previous.as_of"));
+        }
+        assert_eq!(
+            lookup("previous.score").expect("known").since,
+            WitVersion::V0_2
+        );
     }
 
     #[test]

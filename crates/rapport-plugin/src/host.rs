@@ -34,6 +34,8 @@
 
 mod cache;
 mod checks;
+mod v0_1;
+mod v0_2;
 mod wasi;
 pub mod wit;
 
@@ -48,7 +50,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 
-use crate::{Limits, PluginKind};
+use crate::{Limits, PluginKind, WitVersion};
 
 /// The output limits applied to every call.
 pub mod limits {
@@ -142,13 +144,16 @@ pub enum LoadError {
     NotAComponent(String),
     #[error(
         "component is not a {expected} plugin: it does not export {}{}",
-        expected.interface(),
+        expected.interface_in(*wit),
         found_kinds(found)
     )]
     WrongKind {
         expected: PluginKind,
         /// The kinds whose interface the component does export.
         found: Vec<PluginKind>,
+        /// The contract version the component targets (the current one if
+        /// it exports no plugin interface at all).
+        wit: WitVersion,
     },
     #[error(
         "component imports {import}, which plugins are not granted{}",
@@ -160,8 +165,12 @@ pub enum LoadError {
         /// Any further forbidden imports.
         also: Vec<String>,
     },
-    #[error("component's {interface} does not match this host's contract ({WIT}): {reason}", WIT = crate::WIT_PACKAGE)]
-    Interface { interface: String, reason: String },
+    #[error("component's {interface} does not match this host's contract ({wit}): {reason}")]
+    Interface {
+        interface: String,
+        wit: WitVersion,
+        reason: String,
+    },
     #[error("component cannot be linked: {0}")]
     Link(String),
     #[error("component does not compile: {0}")]
@@ -213,6 +222,11 @@ impl Host {
             .max_wasm_stack(MAX_WASM_STACK)
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true);
+        // `perf` can name the functions of compiled plugins when asked to
+        // (see BENCHMARKS.md, "Profiling a plugin").
+        if std::env::var_os("RAPPORT_PLUGIN_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(chain(&e)))?;
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(chain(&e)))?;
@@ -274,21 +288,28 @@ impl Host {
         let (compiled, fresh) = self.component(&digest, component)?;
         let engine = &self.inner.engine;
 
-        let exported: Vec<PluginKind> = PluginKind::ALL
-            .into_iter()
-            .filter(|k| {
-                compiled
-                    .component_type()
-                    .get_export(engine, k.interface())
-                    .is_some()
-            })
-            .collect();
-        if !exported.contains(&kind) {
+        // Which contract version and kind the component exports: the
+        // current version wins if a component exports both.
+        let exports = |k: PluginKind, v: WitVersion| {
+            compiled
+                .component_type()
+                .get_export(engine, k.interface_in(v))
+                .is_some()
+        };
+        let Some(wit) = WitVersion::ALL.into_iter().find(|&v| exports(kind, v)) else {
+            let targeted = WitVersion::ALL
+                .into_iter()
+                .find(|&v| PluginKind::ALL.into_iter().any(|k| exports(k, v)))
+                .unwrap_or(WitVersion::CURRENT);
             return Err(LoadError::WrongKind {
                 expected: kind,
-                found: exported,
+                found: PluginKind::ALL
+                    .into_iter()
+                    .filter(|&k| exports(k, targeted))
+                    .collect(),
+                wit: targeted,
             });
-        }
+        };
         let mut forbidden = wasi::forbidden_imports(engine, &compiled).into_iter();
         if let Some(import) = forbidden.next() {
             return Err(LoadError::ForbiddenImport {
@@ -302,16 +323,28 @@ impl Host {
             .instantiate_pre(&compiled)
             .map_err(|e| LoadError::Link(chain(&e)))?;
         let interface = |e: wasmtime::Error| LoadError::Interface {
-            interface: kind.interface().to_owned(),
+            interface: kind.interface_in(wit).to_owned(),
+            wit,
             reason: chain(&e),
         };
-        let pre = match kind {
-            PluginKind::Scorer => Pre::Scorer(wit::ScorerPre::new(pre).map_err(interface)?),
-            PluginKind::Segmenter => {
-                Pre::Segmenter(wit::SegmenterPre::new(pre).map_err(interface)?)
+        let pre = match (wit, kind) {
+            (WitVersion::V0_1, PluginKind::Scorer) => {
+                Pre::V1Scorer(v0_1::ScorerPre::new(pre).map_err(interface)?)
             }
-            PluginKind::SupplierRater => {
-                Pre::SupplierRater(wit::SupplierRaterPre::new(pre).map_err(interface)?)
+            (WitVersion::V0_1, PluginKind::Segmenter) => {
+                Pre::V1Segmenter(v0_1::SegmenterPre::new(pre).map_err(interface)?)
+            }
+            (WitVersion::V0_1, PluginKind::SupplierRater) => {
+                Pre::V1SupplierRater(v0_1::SupplierRaterPre::new(pre).map_err(interface)?)
+            }
+            (WitVersion::V0_2, PluginKind::Scorer) => {
+                Pre::V2Scorer(v0_2::ScorerPre::new(pre).map_err(interface)?)
+            }
+            (WitVersion::V0_2, PluginKind::Segmenter) => {
+                Pre::V2Segmenter(v0_2::SegmenterPre::new(pre).map_err(interface)?)
+            }
+            (WitVersion::V0_2, PluginKind::SupplierRater) => {
+                Pre::V2SupplierRater(v0_2::SupplierRaterPre::new(pre).map_err(interface)?)
             }
         };
         if fresh {
@@ -323,6 +356,7 @@ impl Host {
             inner: Arc::new(PluginInner {
                 digest,
                 kind,
+                wit,
                 engine: engine.clone(),
                 pre,
             }),
@@ -391,10 +425,14 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
     }
 }
 
+/// A component ready to instantiate, by contract version and kind.
 enum Pre {
-    Scorer(wit::ScorerPre<CallState>),
-    Segmenter(wit::SegmenterPre<CallState>),
-    SupplierRater(wit::SupplierRaterPre<CallState>),
+    V1Scorer(v0_1::ScorerPre<CallState>),
+    V1Segmenter(v0_1::SegmenterPre<CallState>),
+    V1SupplierRater(v0_1::SupplierRaterPre<CallState>),
+    V2Scorer(v0_2::ScorerPre<CallState>),
+    V2Segmenter(v0_2::SegmenterPre<CallState>),
+    V2SupplierRater(v0_2::SupplierRaterPre<CallState>),
 }
 
 /// A loaded plugin. Cheap to clone; every call gets a fresh instance.
@@ -406,6 +444,7 @@ pub struct Plugin {
 struct PluginInner {
     digest: String,
     kind: PluginKind,
+    wit: WitVersion,
     engine: Engine,
     pre: Pre,
 }
@@ -414,6 +453,7 @@ impl fmt::Debug for Plugin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Plugin")
             .field("kind", &self.inner.kind)
+            .field("wit", &self.inner.wit)
             .field("digest", &self.inner.digest)
             .finish()
     }
@@ -660,6 +700,11 @@ impl Plugin {
         self.inner.kind
     }
 
+    /// The contract version the component was built for.
+    pub fn wit(&self) -> WitVersion {
+        self.inner.wit
+    }
+
     /// Fits a model on the whole population.
     pub fn fit(
         &self,
@@ -695,8 +740,8 @@ impl Plugin {
         let call = self.call(ctx, Op::Score(model), batch, limits)?;
         let stats = call.stats;
         let value = match call.value {
-            Ok(Answer::Scored(s)) => {
-                if let Err(refusal) = checks::check_scored(&s, &batch.subjects()) {
+            Ok(Answer::Scored(mut s)) => {
+                if let Err(refusal) = checks::check_scored(&mut s, &batch.subjects()) {
                     return Err(refused(refusal, stats));
                 }
                 Ok(s)
@@ -762,28 +807,47 @@ impl Plugin {
 
         let mut instantiate = Duration::ZERO;
         let result = (|| -> wasmtime::Result<Result<Answer, wit::PluginError>> {
+            // Each arm translates the batch into the component's version of
+            // the contract (before instantiating, so that the time is not
+            // counted as instantiation), calls it and translates the answer
+            // back.
             macro_rules! run {
-                ($pre:expr, $iface:ident, $pop:expr) => {{
+                ($v:ident, $pre:expr, $iface:ident, $batch:expr) => {{
+                    let ctx = $v::context(ctx);
+                    let batch = $batch;
                     let bindings = $pre.instantiate(&mut store)?;
                     instantiate = start.elapsed();
                     let iface = bindings.$iface();
                     match op {
-                        Op::Fit => Ok(iface.call_fit(&mut store, ctx, $pop)?.map(Answer::Model)),
+                        Op::Fit => Ok(iface
+                            .call_fit(&mut store, &ctx, &batch)?
+                            .map(|m| Answer::Model($v::model(m)))
+                            .map_err($v::error)),
                         Op::Score(model) => Ok(iface
-                            .call_score(&mut store, ctx, model, $pop)?
-                            .map(Answer::Scored)),
+                            .call_score(&mut store, &ctx, model, &batch)?
+                            .map(|s| Answer::Scored($v::scored(s)))
+                            .map_err($v::error)),
                     }
                 }};
             }
             match (&self.inner.pre, population) {
-                (Pre::Scorer(pre), Population::Customers(c)) => {
-                    run!(pre, rapport_plugin_scoring, c)
+                (Pre::V1Scorer(pre), Population::Customers(c)) => {
+                    run!(v0_1, pre, rapport_plugin_scoring, v0_1::customers(c))
                 }
-                (Pre::Segmenter(pre), Population::Customers(c)) => {
-                    run!(pre, rapport_plugin_segmentation, c)
+                (Pre::V1Segmenter(pre), Population::Customers(c)) => {
+                    run!(v0_1, pre, rapport_plugin_segmentation, v0_1::customers(c))
                 }
-                (Pre::SupplierRater(pre), Population::Suppliers(s)) => {
-                    run!(pre, rapport_plugin_supplier_rating, s)
+                (Pre::V1SupplierRater(pre), Population::Suppliers(s)) => {
+                    run!(v0_1, pre, rapport_plugin_supplier_rating, v0_1::suppliers(s))
+                }
+                (Pre::V2Scorer(pre), Population::Customers(c)) => {
+                    run!(v0_2, pre, rapport_plugin_scoring, v0_2::customers(c))
+                }
+                (Pre::V2Segmenter(pre), Population::Customers(c)) => {
+                    run!(v0_2, pre, rapport_plugin_segmentation, v0_2::customers(c))
+                }
+                (Pre::V2SupplierRater(pre), Population::Suppliers(s)) => {
+                    run!(v0_2, pre, rapport_plugin_supplier_rating, v0_2::suppliers(s))
                 }
                 _ => Err(wasmtime::Error::msg(
                     "population does not match the plugin kind",

@@ -22,8 +22,60 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The WIT version this host speaks.
-pub const WIT_PACKAGE: &str = "rapport:plugin@0.1.0";
+/// The current WIT contract: what the SDK builds and new plugins declare.
+pub const WIT_PACKAGE: &str = "rapport:plugin@0.2.0";
+
+/// A version of the WIT contract the host runs components of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WitVersion {
+    /// `rapport:plugin@0.1.0`: a record per subject and per output.
+    V0_1,
+    /// `rapport:plugin@0.2.0`: columnar batches and outputs, `previous`.
+    V0_2,
+}
+
+impl WitVersion {
+    /// Every version this host runs, the current one first.
+    pub const ALL: [WitVersion; 2] = [Self::V0_2, Self::V0_1];
+    /// The version new plugins are built for.
+    pub const CURRENT: WitVersion = Self::V0_2;
+
+    /// The version part, e.g. `0.2.0`.
+    pub fn number(self) -> &'static str {
+        match self {
+            Self::V0_1 => "0.1.0",
+            Self::V0_2 => "0.2.0",
+        }
+    }
+
+    /// The package name as manifests write it, e.g. `rapport:plugin@0.2.0`.
+    pub fn package(self) -> &'static str {
+        match self {
+            Self::V0_1 => "rapport:plugin@0.1.0",
+            Self::V0_2 => WIT_PACKAGE,
+        }
+    }
+
+    /// The version a manifest's `wit` names, if this host runs it.
+    pub fn from_package(package: &str) -> Option<WitVersion> {
+        Self::ALL.into_iter().find(|v| v.package() == package)
+    }
+
+    /// The supported packages, for messages: `a and b`.
+    pub fn supported() -> String {
+        Self::ALL
+            .iter()
+            .map(|v| v.package())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+}
+
+impl fmt::Display for WitVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.package())
+    }
+}
 
 /// What a plugin does, which is also which WIT world it targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -48,12 +100,21 @@ impl PluginKind {
         }
     }
 
-    /// The exported interface a component of this kind must have.
+    /// The exported interface a component of this kind must have under the
+    /// current contract.
     pub fn interface(self) -> &'static str {
-        match self {
-            Self::Scorer => "rapport:plugin/scoring@0.1.0",
-            Self::Segmenter => "rapport:plugin/segmentation@0.1.0",
-            Self::SupplierRater => "rapport:plugin/supplier-rating@0.1.0",
+        self.interface_in(WitVersion::CURRENT)
+    }
+
+    /// The exported interface of this kind in a version of the contract.
+    pub fn interface_in(self, wit: WitVersion) -> &'static str {
+        match (self, wit) {
+            (Self::Scorer, WitVersion::V0_1) => "rapport:plugin/scoring@0.1.0",
+            (Self::Segmenter, WitVersion::V0_1) => "rapport:plugin/segmentation@0.1.0",
+            (Self::SupplierRater, WitVersion::V0_1) => "rapport:plugin/supplier-rating@0.1.0",
+            (Self::Scorer, WitVersion::V0_2) => "rapport:plugin/scoring@0.2.0",
+            (Self::Segmenter, WitVersion::V0_2) => "rapport:plugin/segmentation@0.2.0",
+            (Self::SupplierRater, WitVersion::V0_2) => "rapport:plugin/supplier-rating@0.2.0",
         }
     }
 
@@ -132,6 +193,6 @@ pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[
 /// written by `scripts/release-first-party.sh`; the test `first_party`
 /// checks that each matches its sources).
 pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[(
-    "rfm-0.1.0.rpkg",
-    include_bytes!("../../../plugins/dist/rfm-0.1.0.rpkg"),
+    "rfm-0.2.0.rpkg",
+    include_bytes!("../../../plugins/dist/rfm-0.2.0.rpkg"),
 )];

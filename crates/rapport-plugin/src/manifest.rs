@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fields::{FieldError, FieldSet};
-use crate::{Limits, PluginKind, WIT_PACKAGE};
+use crate::{Limits, PluginKind, WitVersion, WIT_PACKAGE};
 
 /// The manifest's file name inside a plugin directory and a package.
 pub const MANIFEST_FILE: &str = "rapport-plugin.toml";
@@ -71,7 +71,7 @@ pub struct PluginSection {
     /// What the plugin does, which is also the WIT world its component targets.
     #[schemars(schema_with = "kind_schema")]
     pub kind: PluginKind,
-    /// The WIT package the component was built against, e.g. `rapport:plugin@0.1.0`.
+    /// The WIT package the component was built against, e.g. `rapport:plugin@0.2.0`.
     #[schemars(length(min = 1, max = 128))]
     pub wit: String,
     /// Who publishes the plugin.
@@ -271,6 +271,12 @@ impl Manifest {
         self.kind.subject()
     }
 
+    /// The contract version `wit` names (checked when the manifest was
+    /// read, so always one this host runs).
+    pub fn wit_version(&self) -> WitVersion {
+        WitVersion::from_package(&self.wit).unwrap_or(WitVersion::CURRENT)
+    }
+
     fn check(file: ManifestFile, origin: &str) -> Result<Manifest, ManifestError> {
         let invalid = |field: &str, message: String| ManifestError::Invalid {
             origin: origin.to_owned(),
@@ -279,15 +285,16 @@ impl Manifest {
         };
         let p = file.plugin;
 
-        if p.wit != WIT_PACKAGE {
+        let Some(wit) = WitVersion::from_package(&p.wit) else {
             return Err(invalid(
                 "plugin.wit",
                 format!(
-                    "`{}` is not supported: this host speaks {WIT_PACKAGE}",
-                    p.wit
+                    "`{}` is not supported: this host speaks {} (new plugins: {WIT_PACKAGE})",
+                    p.wit,
+                    WitVersion::supported()
                 ),
             ));
-        }
+        };
         for (field, value) in [
             ("plugin.publisher", &p.publisher),
             ("plugin.description", &p.description),
@@ -316,6 +323,21 @@ impl Manifest {
             origin: origin.to_owned(),
             error,
         })?;
+        if let Some(newer) = inputs
+            .names()
+            .iter()
+            .filter_map(|n| crate::fields::lookup(n).ok())
+            .find(|f| f.since > wit)
+        {
+            return Err(invalid(
+                "inputs.fields",
+                format!(
+                    "`{}` needs {} or later, but the plugin is built for {wit}",
+                    newer.name,
+                    newer.since.package()
+                ),
+            ));
+        }
 
         let limits = file.limits.unwrap_or(LimitsSection {
             default: None,

@@ -73,6 +73,9 @@ pub struct StoredRun {
     pub replay_of: Option<String>,
     pub started_at: String,
     pub finished_at: String,
+    /// The earlier run whose outputs this run read as `previous.*`, if it
+    /// read any.
+    pub previous_run: Option<String>,
 }
 
 /// One stored output, with the stakeholder's external id.
@@ -246,7 +249,7 @@ const SELECT_INSTALLATIONS: &str = "SELECT id, plugin_id, version, kind, compone
 /// The columns of [`StoredRun`], in order.
 const SELECT_RUNS: &str = "SELECT id, installation_id, plugin_id, version, component_digest, purpose, config_hash, \
      input_hash, output_hash, as_of, seed, subjects, excluded, batches, fuel_used, peak_memory, duration_ms, status, \
-     failure, diagnostics, replay_of, started_at, finished_at FROM plugin_runs";
+     failure, diagnostics, replay_of, started_at, finished_at, previous_run FROM plugin_runs";
 
 impl Store {
     async fn packed(
@@ -641,8 +644,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO plugin_runs (id, tenant_id, installation_id, plugin_id, version, component_digest, \
              purpose, config_hash, input_hash, output_hash, as_of, seed, subjects, excluded, batches, fuel_used, \
-             peak_memory, duration_ms, status, failure, diagnostics, replay_of, started_at, finished_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             peak_memory, duration_ms, status, failure, diagnostics, replay_of, started_at, finished_at, previous_run) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&run.id)
         .bind(tenant.id)
@@ -668,6 +671,7 @@ impl Store {
         .bind(&run.replay_of)
         .bind(&run.started_at)
         .bind(&run.finished_at)
+        .bind(&run.previous_run)
         .execute(&mut *tx)
         .await?;
         // Multi-row inserts: 5 parameters a row, well under SQLite's limit.
@@ -745,6 +749,42 @@ impl Store {
         )
         .bind(tenant.id)
         .bind(stakeholder_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The most recently recorded successful run of a plugin in a tenant
+    /// that is not a replay: the run whose outputs the plugin's next run
+    /// reads as `previous.*`.
+    pub async fn latest_succeeded_run(
+        &self,
+        tenant: &Tenant,
+        plugin_id: &str,
+    ) -> Result<Option<StoredRun>> {
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_RUNS} WHERE tenant_id = ? AND plugin_id = ? AND status = 'succeeded' \
+             AND replay_of IS NULL ORDER BY rowid DESC LIMIT 1",
+        ))
+        .bind(tenant.id)
+        .bind(plugin_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The score and label of every output of a run, by stakeholder row id
+    /// (ascending). Outputs of erased subjects are gone (see `privacy.rs`).
+    pub async fn run_scores(
+        &self,
+        tenant: &Tenant,
+        run_id: &str,
+    ) -> Result<Vec<(i64, f64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT o.stakeholder_id, o.score, o.label FROM plugin_outputs o \
+             JOIN plugin_runs r ON r.id = o.run_id \
+             WHERE r.tenant_id = ? AND o.run_id = ? ORDER BY o.stakeholder_id",
+        )
+        .bind(tenant.id)
+        .bind(run_id)
         .fetch_all(&self.pool)
         .await?)
     }

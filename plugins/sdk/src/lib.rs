@@ -94,7 +94,16 @@
 //!   aborts the call and the host reports a crash.
 //!
 //! Every input field is an `Option`: the host fills only the fields the
-//! plugin's manifest declares and the tenant grants.
+//! plugin's manifest declares and the tenant grants. [`Customer::previous`]
+//! carries the plugin's own output for the subject from its previous run
+//! (fields `previous.*`), for plugins that report a change.
+//!
+//! # The wire
+//!
+//! The SDK builds components for `rapport:plugin@0.2.0`, whose batches and
+//! outputs cross the sandbox boundary as columns with a string table (see
+//! `wit/plugin.wit`). The export glue converts to and from the types above,
+//! inside the sandbox; plugin code never sees the columns.
 //!
 //! # Native builds
 //!
@@ -140,7 +149,7 @@ pub mod bindings {
             default_bindings_module: "rapport_plugin_sdk::bindings::segmenter",
             runtime_path: "rapport_plugin_sdk::bindings::wit_bindgen::rt",
             with: {
-                "rapport:plugin/types@0.1.0": crate::bindings::scorer::rapport::plugin::types,
+                "rapport:plugin/types@0.2.0": crate::bindings::scorer::rapport::plugin::types,
             },
         });
     }
@@ -154,22 +163,30 @@ pub mod bindings {
             default_bindings_module: "rapport_plugin_sdk::bindings::supplier_rater",
             runtime_path: "rapport_plugin_sdk::bindings::wit_bindgen::rt",
             with: {
-                "rapport:plugin/types@0.1.0": crate::bindings::scorer::rapport::plugin::types,
+                "rapport:plugin/types@0.2.0": crate::bindings::scorer::rapport::plugin::types,
             },
         });
     }
 }
 
 /// Every record and enum of the WIT interface `rapport:plugin/types`, as
-/// generated. The common ones are also re-exported at the crate root.
+/// generated: the wire layout (columns, string table). Plugins use the
+/// crate-root types instead; `Context`, `Diagnostic`, `Severity` and
+/// `PluginError` are the same in both.
 pub mod wit {
     pub use crate::bindings::scorer::rapport::plugin::types::*;
 }
 
-pub use wit::{
-    Context, Contribution, Customer, Delivery, Diagnostic, Interaction, NamedValue, Output,
-    PluginError, Purchases, Referral, Scored, Severity, Supplier, Transaction,
+pub use wit::{Context, Diagnostic, PluginError, Severity};
+
+mod types;
+pub use types::{
+    Contribution, Customer, Delivery, Interaction, NamedValue, Output, Previous, Purchases,
+    Referral, Scored, Supplier, Transaction,
 };
+
+#[doc(hidden)]
+pub mod columns;
 
 pub mod stats;
 
@@ -181,8 +198,8 @@ pub mod prelude {
     pub use crate::stats;
     pub use crate::{
         Contribution, Ctx, Customer, Delivery, Diagnostic, Fitted, Interaction, NamedValue, Output,
-        PluginError, Purchases, Referral, Rng, Scored, Scorer, Segmenter, Severity, Supplier,
-        SupplierRater, Transaction, DAY,
+        PluginError, Previous, Purchases, Referral, Rng, Scored, Scorer, Segmenter, Severity,
+        Supplier, SupplierRater, Transaction, DAY,
     };
 }
 
@@ -347,103 +364,6 @@ impl PluginError {
     /// Input data the plugin cannot use (code `data`).
     pub fn data(message: impl Into<String>) -> Self {
         Self::new("data", message)
-    }
-}
-
-/// Input records default to "nothing granted": every optional field `none`.
-/// Tests and fixtures build records as `Customer { subject: 7,
-/// ..Default::default() }`, so they keep compiling when the contract gains a
-/// field. The types are generated, so the impls are written out rather than
-/// derived.
-#[allow(clippy::derivable_impls)]
-mod defaults {
-    use super::*;
-
-    impl Default for Customer {
-        fn default() -> Self {
-            Self {
-                subject: 0,
-                signup: None,
-                country: None,
-                region: None,
-                purchases: Purchases::default(),
-                transactions: None,
-                interactions: None,
-                referrals: None,
-            }
-        }
-    }
-
-    impl Default for Purchases {
-        fn default() -> Self {
-            Self {
-                count: None,
-                days: None,
-                first: None,
-                last: None,
-                total_amount: None,
-                total_quantity: None,
-            }
-        }
-    }
-
-    impl Default for Transaction {
-        fn default() -> Self {
-            Self {
-                at: None,
-                amount: None,
-                quantity: None,
-                channel: None,
-            }
-        }
-    }
-
-    impl Default for Interaction {
-        fn default() -> Self {
-            Self {
-                at: None,
-                kind: None,
-                channel: None,
-                nps: None,
-                sentiment: None,
-            }
-        }
-    }
-
-    impl Default for Referral {
-        fn default() -> Self {
-            Self {
-                referred: None,
-                at: None,
-            }
-        }
-    }
-
-    impl Default for Supplier {
-        fn default() -> Self {
-            Self {
-                subject: 0,
-                category: None,
-                country: None,
-                deliveries: None,
-            }
-        }
-    }
-
-    impl Default for Delivery {
-        fn default() -> Self {
-            Self {
-                ordered: None,
-                promised: None,
-                delivered: None,
-                quantity_ordered: None,
-                quantity_delivered: None,
-                quantity_accepted: None,
-                unit_price: None,
-                agreed_unit_price: None,
-                response_hours: None,
-            }
-        }
     }
 }
 
@@ -699,44 +619,50 @@ pub mod __private {
     /// Adapts a [`SupplierRater`] to the generated `supplier-rating` guest trait.
     pub struct SupplierRaterExport<T>(PhantomData<T>);
 
+    // Each batch arrives as columns and becomes one value per record; each
+    // result leaves as columns (see `columns.rs`).
+
     impl<T: Scorer> scorer::exports::rapport::plugin::scoring::Guest for ScorerExport<T> {
-        fn fit(ctx: Context, population: Vec<Customer>) -> Result<wit::Model, PluginError> {
-            run::scorer_fit::<T>(&ctx, &population)
+        fn fit(ctx: Context, population: wit::Customers) -> Result<wit::Model, PluginError> {
+            run::scorer_fit::<T>(&ctx, &columns::customers(population)?)
         }
         fn score(
             ctx: Context,
             model: Vec<u8>,
-            batch: Vec<Customer>,
-        ) -> Result<Scored, PluginError> {
-            run::scorer_score::<T>(&ctx, &model, &batch)
+            batch: wit::Customers,
+        ) -> Result<wit::Scored, PluginError> {
+            let batch = columns::customers(batch)?;
+            run::scorer_score::<T>(&ctx, &model, &batch).map(columns::scored)
         }
     }
 
     impl<T: Segmenter> segmenter::exports::rapport::plugin::segmentation::Guest for SegmenterExport<T> {
-        fn fit(ctx: Context, population: Vec<Customer>) -> Result<wit::Model, PluginError> {
-            run::segmenter_fit::<T>(&ctx, &population)
+        fn fit(ctx: Context, population: wit::Customers) -> Result<wit::Model, PluginError> {
+            run::segmenter_fit::<T>(&ctx, &columns::customers(population)?)
         }
         fn score(
             ctx: Context,
             model: Vec<u8>,
-            batch: Vec<Customer>,
-        ) -> Result<Scored, PluginError> {
-            run::segmenter_score::<T>(&ctx, &model, &batch)
+            batch: wit::Customers,
+        ) -> Result<wit::Scored, PluginError> {
+            let batch = columns::customers(batch)?;
+            run::segmenter_score::<T>(&ctx, &model, &batch).map(columns::scored)
         }
     }
 
     impl<T: SupplierRater> supplier_rater::exports::rapport::plugin::supplier_rating::Guest
         for SupplierRaterExport<T>
     {
-        fn fit(ctx: Context, population: Vec<Supplier>) -> Result<wit::Model, PluginError> {
-            run::supplier_rater_fit::<T>(&ctx, &population)
+        fn fit(ctx: Context, population: wit::Suppliers) -> Result<wit::Model, PluginError> {
+            run::supplier_rater_fit::<T>(&ctx, &columns::suppliers(population)?)
         }
         fn score(
             ctx: Context,
             model: Vec<u8>,
-            batch: Vec<Supplier>,
-        ) -> Result<Scored, PluginError> {
-            run::supplier_rater_score::<T>(&ctx, &model, &batch)
+            batch: wit::Suppliers,
+        ) -> Result<wit::Scored, PluginError> {
+            let batch = columns::suppliers(batch)?;
+            run::supplier_rater_score::<T>(&ctx, &model, &batch).map(columns::scored)
         }
     }
 

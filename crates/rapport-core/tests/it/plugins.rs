@@ -38,6 +38,13 @@ fn package(
 ) -> PathBuf {
     // `id` may carry a version: `echo@0.2.0`.
     let (id, version) = id.split_once('@').unwrap_or((id, "0.1.0"));
+    // `plugin-echo` is built for the current contract; the hostile test
+    // guests stay on 0.1.0 (see plugins/testing).
+    let wit = if guest == "plugin-echo" {
+        rapport_plugin::WIT_PACKAGE
+    } else {
+        "rapport:plugin@0.1.0"
+    };
     let wasm = rapport_plugin::build::workspace_guest(guest).expect("build guest");
     let src = dir.join(format!("{id}-{version}-src"));
     std::fs::create_dir_all(&src).expect("mkdir");
@@ -51,7 +58,7 @@ fn package(
     std::fs::write(
         src.join("rapport-plugin.toml"),
         format!(
-            "[plugin]\nid = \"{id}\"\nversion = \"{version}\"\nkind = \"{kind}\"\nwit = \"rapport:plugin@0.1.0\"\n\
+            "[plugin]\nid = \"{id}\"\nversion = \"{version}\"\nkind = \"{kind}\"\nwit = \"{wit}\"\n\
              publisher = \"Test Publisher\"\ndescription = \"a test plugin\"\ncomponent = \"plugin.wasm\"\n\
              config_schema = \"config.schema.json\"\n{default_line}\n[inputs]\nfields = [{}]\n\n\
              [limits.default]\nfuel_base = 500000000\nfuel_per_subject = 1000000\nmemory_mib = 64\nwall_ms = 5000\n\n\
@@ -589,6 +596,8 @@ async fn every_granted_customer_field_reaches_the_plugin() {
     p.install_plugin(TENANT, "echo", "analytics_profiling", None, None)
         .await
         .expect("install");
+    // The `previous.*` fields need an earlier run to come from.
+    echo_values(&p, "echo").await;
     let values = echo_values(&p, "echo").await;
     for field in &all {
         let key = format!("present:{field}");
@@ -741,4 +750,159 @@ async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
         .expect("scores")
         .outputs
         .is_empty());
+}
+
+/// The echo plugin's outputs of a run: subject, score, which fields it saw,
+/// and the previous score it was handed (its explanation term).
+async fn echo_outputs(
+    p: &Platform,
+    run: &str,
+) -> Vec<(String, f64, Vec<String>, Option<f64>)> {
+    p.run_scores(TENANT, run, None)
+        .await
+        .expect("scores")
+        .outputs
+        .into_iter()
+        .map(|o| {
+            let seen = o
+                .values
+                .as_object()
+                .expect("values")
+                .keys()
+                .filter_map(|k| k.strip_prefix("present:"))
+                .map(str::to_owned)
+                .collect();
+            let previous = o.explanation.as_array().and_then(|terms| {
+                terms
+                    .iter()
+                    .find(|t| t["label"] == "previous score")
+                    .and_then(|t| t["value"].as_f64())
+            });
+            (o.subject, o.score, seen, previous)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_sees_the_previous_runs_outputs_only_when_granted_and_its_replay_reproduces() {
+    let env = Env::new();
+    let p = tenant_with_customers(&env, 80).await;
+    install_guest(
+        &env,
+        &p,
+        "plugin-echo",
+        "echo",
+        "scorer",
+        &[
+            "purchases.count",
+            "previous.as_of",
+            "previous.score",
+            "previous.label",
+        ],
+        "analytics_profiling",
+    )
+    .await;
+    // The same component without the grant.
+    install_guest(
+        &env,
+        &p,
+        "plugin-echo",
+        "blind",
+        "scorer",
+        &["purchases.count"],
+        "analytics_profiling",
+    )
+    .await;
+
+    let first = p
+        .run_plugin(TENANT, "echo", &run_opts())
+        .await
+        .expect("run");
+    let first_outputs = echo_outputs(&p, &first.run).await;
+    assert!(!first_outputs.is_empty());
+    for (subject, _, seen, previous) in &first_outputs {
+        assert!(
+            !seen.iter().any(|f| f.starts_with("previous")),
+            "{subject}: the first run has no previous run"
+        );
+        assert_eq!(*previous, None);
+    }
+
+    let second = p
+        .run_plugin(TENANT, "echo", &run_opts())
+        .await
+        .expect("run");
+    assert_eq!(second.status, "succeeded", "{:?}", second.failure);
+    assert_ne!(second.input_hash, first.input_hash, "previous is part of the input");
+    let second_outputs = echo_outputs(&p, &second.run).await;
+    assert_eq!(second_outputs.len(), first_outputs.len());
+    for ((subject, score, _, _), (subject2, _, seen, previous)) in
+        first_outputs.iter().zip(&second_outputs)
+    {
+        assert_eq!(subject, subject2);
+        assert_eq!(*previous, Some(*score), "{subject}: sees its first-run score");
+        for f in ["previous", "previous.as_of", "previous.score"] {
+            assert!(seen.iter().any(|s| s == f), "{subject}: {f} missing: {seen:?}");
+        }
+        // Echo assigns no labels, so there is none to pass on.
+        assert!(!seen.iter().any(|s| s == "previous.label"), "{seen:?}");
+    }
+
+    // The replay of the second run reads the first run's outputs again,
+    // although a newer run exists by then.
+    let third = p
+        .run_plugin(TENANT, "echo", &run_opts())
+        .await
+        .expect("run");
+    assert_eq!(third.status, "succeeded");
+    let replay = p.replay_run(TENANT, &second.run).await.expect("replay");
+    assert_eq!(replay.verdict, "reproduced");
+    assert!(replay.input_matches && replay.output_matches);
+
+    // Without the grant nothing of the previous run crosses.
+    for _ in 0..2 {
+        let run = p
+            .run_plugin(TENANT, "blind", &run_opts())
+            .await
+            .expect("run");
+        for (subject, _, seen, previous) in echo_outputs(&p, &run.run).await {
+            assert!(
+                !seen.iter().any(|f| f.starts_with("previous")) && previous.is_none(),
+                "{subject}: {seen:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_built_for_wit_0_1_0_installs_runs_and_agrees_with_its_successor() {
+    let env = Env::new();
+    let p = tenant_with_customers(&env, 150).await;
+    let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/plugins/rfm-0.1.0-wit-0.1.0.rpkg");
+    p.publish_plugin(&legacy, None).expect("publish the 0.1.0 package");
+    p.publish_first_party().expect("publish the built-in packages");
+    let inst = p
+        .install_plugin(TENANT, "rfm@0.1.0", "analytics_profiling", None, None)
+        .await
+        .expect("a package signed by the retired first-party key installs");
+    assert_eq!(inst.signer_key_id, "8176FBFAE1699610");
+    let old = p.run_plugin(TENANT, "rfm", &run_opts()).await.expect("run");
+    assert_eq!(old.status, "succeeded", "{:?}", old.failure);
+    assert!(old.subjects > 0);
+    let replay = p.replay_run(TENANT, &old.run).await.expect("replay");
+    assert_eq!(replay.verdict, "reproduced");
+
+    let upgraded = p
+        .upgrade_plugin(TENANT, "rfm", Some("0.2.0"))
+        .await
+        .expect("upgrade to the 0.2.0 build");
+    assert_ne!(upgraded.component_digest, inst.component_digest);
+    let new = p.run_plugin(TENANT, "rfm", &run_opts()).await.expect("run");
+    assert_eq!(new.status, "succeeded", "{:?}", new.failure);
+    assert_eq!(new.input_hash, old.input_hash);
+    assert_eq!(
+        new.output_hash, old.output_hash,
+        "the same plugin gives the same outputs under both contracts"
+    );
 }

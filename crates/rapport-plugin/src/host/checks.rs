@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::wit::{Diagnostic, Output, Scored};
+use super::wit::{Diagnostic, Outputs, Scored, NO_LABEL};
 
 /// Longest `label` of an output, in bytes.
 pub const MAX_LABEL_BYTES: usize = 64;
@@ -41,19 +41,6 @@ fn diagnostics_size(diagnostics: &[Diagnostic]) -> u64 {
     diagnostics.iter().map(|d| d.message.len() as u64 + 1).sum()
 }
 
-/// The size of an output as the budget counts it.
-fn output_size(o: &Output) -> u64 {
-    16 + o.label.as_ref().map_or(0, |l| l.len() as u64)
-        + o.values
-            .iter()
-            .map(|v| v.name.len() as u64 + 8)
-            .sum::<u64>()
-        + o.explanation
-            .iter()
-            .map(|c| c.label.len() as u64 + 8)
-            .sum::<u64>()
-}
-
 pub fn check_diagnostics(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
     if diagnostics.len() > MAX_DIAGNOSTICS {
         return Err(Refusal::Invalid(format!(
@@ -87,8 +74,101 @@ pub fn check_text(what: &str, text: &str) -> Result<(), String> {
     }
 }
 
-/// Checks the result of `score` over a batch with these subjects.
-pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
+fn malformed(what: String) -> Refusal {
+    Refusal::Invalid(format!("malformed outputs: {what}"))
+}
+
+/// Where each output's run of `counts` starts in the flat lists, checked
+/// against the lengths of those lists.
+fn starts(counts: &[u32], names: usize, numbers: usize, what: &str) -> Result<Vec<u32>, Refusal> {
+    let mut starts = Vec::with_capacity(counts.len());
+    let mut total = 0u64;
+    for &c in counts {
+        starts.push(u32::try_from(total).unwrap_or(u32::MAX));
+        total += u64::from(c);
+    }
+    if total != names as u64 || total != numbers as u64 {
+        return Err(malformed(format!(
+            "the counts add up to {total} {what}, but {names} names and {numbers} numbers were given"
+        )));
+    }
+    Ok(starts)
+}
+
+/// Checks that the columns of `o` fit together (the shape a plugin could
+/// get wrong on the wire, whatever it meant), and records where each
+/// output's values and terms start. After this, every index of `o` is in
+/// range.
+fn check_shape(o: &mut Outputs) -> Result<(), Refusal> {
+    let n = o.subject.len();
+    for (what, len) in [
+        ("scores", o.score.len()),
+        ("labels", o.label.len()),
+        ("value counts", o.value_count.len()),
+        ("explanation counts", o.term_count.len()),
+    ] {
+        if len != n {
+            return Err(malformed(format!("{len} {what} for {n} subjects")));
+        }
+    }
+    let strings = o.ends.len();
+    let mut at = 0usize;
+    for (i, &end) in o.ends.iter().enumerate() {
+        let end = end as usize;
+        if end < at || end > o.text.len() || !o.text.is_char_boundary(end) {
+            return Err(malformed(format!(
+                "string {i} ends at byte {end}, which is not a character boundary after byte {at} of a text of {} bytes",
+                o.text.len()
+            )));
+        }
+        at = end;
+    }
+    o.value_start = starts(&o.value_count, o.value_name.len(), o.value.len(), "values")?;
+    o.term_start = starts(
+        &o.term_count,
+        o.term_label.len(),
+        o.term_value.len(),
+        "explanation terms",
+    )?;
+    let bad_index = |what: &str, indices: &[u32], allow_none: bool| {
+        indices
+            .iter()
+            .find(|&&i| (i as usize) >= strings && !(allow_none && i == NO_LABEL))
+            .map(|i| malformed(format!("{what} names string {i} of {strings}")))
+    };
+    if let Some(e) = bad_index("a label", &o.label, true)
+        .or_else(|| bad_index("a value", &o.value_name, false))
+        .or_else(|| bad_index("an explanation term", &o.term_label, false))
+    {
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The size of a call's outputs as the budget counts it: every output with
+/// its strings spelled out (as they are stored), plus 8 bytes per number.
+fn outputs_size(o: &Outputs) -> u64 {
+    let mut lengths = Vec::with_capacity(o.ends.len());
+    let mut start = 0u64;
+    for &e in &o.ends {
+        lengths.push(u64::from(e).saturating_sub(start));
+        start = u64::from(e);
+    }
+    let len = |i: u32| lengths.get(i as usize).copied().unwrap_or(0);
+    16 * o.len() as u64
+        + o.label
+            .iter()
+            .filter(|&&l| l != NO_LABEL)
+            .map(|&l| len(l))
+            .sum::<u64>()
+        + o.value_name.iter().map(|&n| len(n) + 8).sum::<u64>()
+        + o.term_label.iter().map(|&n| len(n) + 8).sum::<u64>()
+}
+
+/// Checks the result of `score` over a batch with these subjects (and
+/// completes the columns' bookkeeping, see `check_shape`).
+pub fn check_scored(scored: &mut Scored, subjects: &[u64]) -> Result<(), Refusal> {
+    check_shape(&mut scored.outputs)?;
     let outputs = &scored.outputs;
     if outputs.len() > subjects.len() {
         return Err(Refusal::Invalid(format!(
@@ -98,27 +178,33 @@ pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
         )));
     }
     let budget = output_budget(subjects.len());
-    let size = outputs.iter().map(output_size).sum::<u64>() + diagnostics_size(&scored.diagnostics);
-    if size > budget {
+    if outputs_size(outputs) + diagnostics_size(&scored.diagnostics) > budget {
         return Err(Refusal::TooLarge(budget));
     }
     check_diagnostics(&scored.diagnostics)?;
+    // Control characters: one pass over the string table, and only if it
+    // holds one is every string checked again to name the first output
+    // that uses it.
+    let control = outputs.text.chars().any(char::is_control);
     let batch: HashSet<u64> = subjects.iter().copied().collect();
     let mut seen = HashSet::with_capacity(outputs.len());
     for (i, o) in outputs.iter().enumerate() {
-        let at =
-            |what: String| Refusal::Invalid(format!("output {i} (subject {}): {what}", o.subject));
-        if !batch.contains(&o.subject) {
+        let subject = o.subject();
+        let at = |what: String| Refusal::Invalid(format!("output {i} (subject {subject}): {what}"));
+        if !batch.contains(&subject) {
             return Err(at("names a subject that is not in the batch".into()));
         }
-        if !seen.insert(o.subject) {
+        if !seen.insert(subject) {
             return Err(at("names the subject a second time".into()));
         }
-        if !o.score.is_finite() {
-            return Err(at(format!("score is {}, not a finite number", o.score)));
+        let score = o.score();
+        if !score.is_finite() {
+            return Err(at(format!("score is {score}, not a finite number")));
         }
-        if let Some(label) = &o.label {
-            check_text("the label", label).map_err(at)?;
+        if let Some(label) = o.label() {
+            if control {
+                check_text("the label", label).map_err(at)?;
+            }
             if label.len() > MAX_LABEL_BYTES {
                 return Err(at(format!(
                     "label of {} bytes (at most {MAX_LABEL_BYTES})",
@@ -126,45 +212,49 @@ pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
                 )));
             }
         }
-        if o.values.len() > MAX_VALUES {
+        let values = o.values();
+        if values.len() > MAX_VALUES {
             return Err(at(format!(
                 "{} named values (at most {MAX_VALUES})",
-                o.values.len()
+                values.len()
             )));
         }
-        for v in &o.values {
-            check_text("a value name", &v.name).map_err(at)?;
-            if v.name.len() > MAX_VALUE_NAME_BYTES {
+        for (name, value) in values {
+            if control {
+                check_text("a value name", name).map_err(at)?;
+            }
+            if name.len() > MAX_VALUE_NAME_BYTES {
                 return Err(at(format!(
                     "a value name of {} bytes (at most {MAX_VALUE_NAME_BYTES})",
-                    v.name.len()
+                    name.len()
                 )));
             }
-            if !v.value.is_finite() {
+            if !value.is_finite() {
                 return Err(at(format!(
-                    "value `{}` is {}, not a finite number",
-                    v.name, v.value
+                    "value `{name}` is {value}, not a finite number"
                 )));
             }
         }
-        if o.explanation.len() > MAX_CONTRIBUTIONS {
+        let terms = o.explanation();
+        if terms.len() > MAX_CONTRIBUTIONS {
             return Err(at(format!(
                 "{} contributions (at most {MAX_CONTRIBUTIONS})",
-                o.explanation.len()
+                terms.len()
             )));
         }
-        for c in &o.explanation {
-            check_text("a contribution label", &c.label).map_err(at)?;
-            if c.label.len() > MAX_CONTRIBUTION_LABEL_BYTES {
+        for (label, value) in terms {
+            if control {
+                check_text("a contribution label", label).map_err(at)?;
+            }
+            if label.len() > MAX_CONTRIBUTION_LABEL_BYTES {
                 return Err(at(format!(
                     "a contribution label of {} bytes (at most {MAX_CONTRIBUTION_LABEL_BYTES})",
-                    c.label.len()
+                    label.len()
                 )));
             }
-            if !c.value.is_finite() {
+            if !value.is_finite() {
                 return Err(at(format!(
-                    "a contribution is {}, not a finite number",
-                    c.value
+                    "a contribution is {value}, not a finite number"
                 )));
             }
         }
@@ -175,7 +265,7 @@ pub fn check_scored(scored: &Scored, subjects: &[u64]) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::wit::{Contribution, NamedValue};
+    use crate::host::wit::{Contribution, NamedValue, Output};
 
     fn output(subject: u64) -> Output {
         Output {
@@ -189,7 +279,7 @@ mod tests {
 
     fn scored(outputs: Vec<Output>) -> Scored {
         Scored {
-            outputs,
+            outputs: Outputs::from_outputs(&outputs),
             diagnostics: Vec::new(),
         }
     }
@@ -206,33 +296,33 @@ mod tests {
     fn refuses_control_characters_in_text() {
         let mut o = output(1);
         o.label = Some("champions\u{1b}[2J".into());
-        let s = invalid(check_scored(&scored(vec![o]), &[1]));
+        let s = invalid(check_scored(&mut scored(vec![o]), &[1]));
         assert!(s.contains("the label holds a control character"), "{s}");
         let mut o = output(1);
         o.explanation.push(Contribution {
             label: "line one\nline two".into(),
             value: 1.0,
         });
-        let s = invalid(check_scored(&scored(vec![o]), &[1]));
+        let s = invalid(check_scored(&mut scored(vec![o]), &[1]));
         assert!(
             s.contains("contribution label holds a control character"),
             "{s}"
         );
         let mut o = output(1);
         o.label = Some("à la carte, 5 €".into());
-        assert!(check_scored(&scored(vec![o]), &[1]).is_ok());
+        assert!(check_scored(&mut scored(vec![o]), &[1]).is_ok());
     }
 
     #[test]
     fn accepts_a_subset_of_the_batch() {
-        assert!(check_scored(&scored(vec![output(2), output(1)]), &[1, 2, 3]).is_ok());
-        assert!(check_scored(&scored(vec![]), &[1, 2, 3]).is_ok());
+        assert!(check_scored(&mut scored(vec![output(2), output(1)]), &[1, 2, 3]).is_ok());
+        assert!(check_scored(&mut scored(vec![]), &[1, 2, 3]).is_ok());
     }
 
     #[test]
     fn refuses_more_outputs_than_records() {
         let s = invalid(check_scored(
-            &scored(vec![output(1), output(2), output(1)]),
+            &mut scored(vec![output(1), output(2), output(1)]),
             &[1, 2],
         ));
         assert_eq!(s, "3 outputs for a batch of 2");
@@ -240,12 +330,12 @@ mod tests {
 
     #[test]
     fn refuses_unknown_and_repeated_subjects() {
-        let s = invalid(check_scored(&scored(vec![output(9)]), &[1, 2]));
+        let s = invalid(check_scored(&mut scored(vec![output(9)]), &[1, 2]));
         assert!(
             s.contains("subject 9") && s.contains("not in the batch"),
             "{s}"
         );
-        let s = invalid(check_scored(&scored(vec![output(1), output(1)]), &[1, 2]));
+        let s = invalid(check_scored(&mut scored(vec![output(1), output(1)]), &[1, 2]));
         assert!(s.contains("second time"), "{s}");
     }
 
@@ -253,29 +343,29 @@ mod tests {
     fn refuses_non_finite_numbers() {
         let mut o = output(1);
         o.score = f64::NAN;
-        assert!(invalid(check_scored(&scored(vec![o]), &[1])).contains("score is NaN"));
+        assert!(invalid(check_scored(&mut scored(vec![o]), &[1])).contains("score is NaN"));
         let mut o = output(1);
         o.values.push(NamedValue {
             name: "p".into(),
             value: f64::INFINITY,
         });
-        assert!(invalid(check_scored(&scored(vec![o]), &[1])).contains("value `p` is inf"));
+        assert!(invalid(check_scored(&mut scored(vec![o]), &[1])).contains("value `p` is inf"));
         let mut o = output(1);
         o.explanation.push(Contribution {
             label: "x".into(),
             value: f64::NEG_INFINITY,
         });
-        assert!(invalid(check_scored(&scored(vec![o]), &[1])).contains("contribution is -inf"));
+        assert!(invalid(check_scored(&mut scored(vec![o]), &[1])).contains("contribution is -inf"));
     }
 
     #[test]
     fn refuses_oversized_parts() {
         let mut o = output(1);
         o.label = Some("x".repeat(MAX_LABEL_BYTES + 1));
-        assert!(invalid(check_scored(&scored(vec![o]), &[1])).contains("label of 65 bytes"));
+        assert!(invalid(check_scored(&mut scored(vec![o]), &[1])).contains("label of 65 bytes"));
         let mut o = output(1);
         o.label = Some("x".repeat(MAX_LABEL_BYTES));
-        assert!(check_scored(&scored(vec![o]), &[1]).is_ok());
+        assert!(check_scored(&mut scored(vec![o]), &[1]).is_ok());
         let mut o = output(1);
         o.values = (0..=MAX_VALUES)
             .map(|i| NamedValue {
@@ -283,13 +373,13 @@ mod tests {
                 value: 0.0,
             })
             .collect();
-        assert!(invalid(check_scored(&scored(vec![o]), &[1])).contains("65 named values"));
+        assert!(invalid(check_scored(&mut scored(vec![o]), &[1])).contains("65 named values"));
         let mut o = output(1);
         o.explanation = vec![Contribution {
             label: "y".repeat(MAX_CONTRIBUTION_LABEL_BYTES + 1),
             value: 0.0,
         }];
-        assert!(invalid(check_scored(&scored(vec![o]), &[1])).contains("201 bytes"));
+        assert!(invalid(check_scored(&mut scored(vec![o]), &[1])).contains("201 bytes"));
     }
 
     #[test]
@@ -305,9 +395,33 @@ mod tests {
         };
         let subjects: Vec<u64> = (0..1000).collect();
         let outputs = subjects.iter().map(|&s| big(s)).collect();
-        match check_scored(&scored(outputs), &subjects) {
+        match check_scored(&mut scored(outputs), &subjects) {
             Err(Refusal::TooLarge(budget)) => assert_eq!(budget, output_budget(1000)),
             _ => panic!("expected the output budget to refuse"),
         }
+    }
+
+    #[test]
+    fn refuses_columns_that_do_not_fit_together() {
+        let mut s = scored(vec![output(1), output(2)]);
+        s.outputs.score.pop();
+        assert_eq!(
+            invalid(check_scored(&mut s, &[1, 2])),
+            "malformed outputs: 1 scores for 2 subjects"
+        );
+        let mut o = output(1);
+        o.label = Some("é".into());
+        let mut s = scored(vec![o]);
+        s.outputs.ends[0] = 1;
+        assert!(invalid(check_scored(&mut s, &[1])).contains("not a character boundary"));
+        let mut s = scored(vec![output(1)]);
+        s.outputs.label[0] = 3;
+        assert_eq!(
+            invalid(check_scored(&mut s, &[1])),
+            "malformed outputs: a label names string 3 of 0"
+        );
+        let mut s = scored(vec![output(1)]);
+        s.outputs.value_count[0] = 2;
+        assert!(invalid(check_scored(&mut s, &[1])).contains("the counts add up to 2 values"));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use rapport_plugin::host::wit::{Customer, Interaction, Referral, Transaction};
+use rapport_plugin::host::wit::{Customer, Interaction, Previous, Referral, Transaction};
 use rapport_plugin::host::Population;
 
 use crate::{ctx, customers, host, limits, load};
@@ -23,20 +23,18 @@ fn reported(customers: &[Customer]) -> Vec<(u64, f64, BTreeSet<String>)> {
         .expect("returns scores");
     scored
         .outputs
-        .into_iter()
+        .iter()
         .map(|o| {
             let names: BTreeSet<String> = o
-                .values
-                .iter()
-                .map(|v| {
-                    assert_eq!(v.value, 1.0);
-                    v.name
-                        .strip_prefix("present:")
-                        .unwrap_or_else(|| panic!("unexpected value {}", v.name))
+                .values()
+                .map(|(name, value)| {
+                    assert_eq!(value, 1.0);
+                    name.strip_prefix("present:")
+                        .unwrap_or_else(|| panic!("unexpected value {name}"))
                         .to_owned()
                 })
                 .collect();
-            (o.subject, o.score, names)
+            (o.subject(), o.score(), names)
         })
         .collect()
 }
@@ -122,12 +120,17 @@ fn every_field_filled_is_every_field_seen() {
         referred: Some(5),
         at: Some(2),
     }]);
+    c.previous = Some(Previous {
+        as_of: Some(1),
+        score: Some(2.5),
+        label: Some("steady".into()),
+    });
     let got = reported(std::slice::from_ref(&c));
     let catalogue: BTreeSet<String> = rapport_plugin::fields::ALL
         .iter()
         .filter(|f| f.subject == rapport_plugin::fields::Subject::Customer)
         .map(|f| f.name.to_owned())
-        .chain(["transactions", "interactions", "referrals"].map(String::from))
+        .chain(["transactions", "interactions", "referrals", "previous"].map(String::from))
         .collect();
     assert_eq!(got[0].2, catalogue);
 }

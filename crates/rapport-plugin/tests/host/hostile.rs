@@ -265,7 +265,8 @@ fn a_supplier_rater_is_not_a_scorer() {
         err,
         LoadError::WrongKind {
             expected: PluginKind::Scorer,
-            found: vec![PluginKind::SupplierRater]
+            found: vec![PluginKind::SupplierRater],
+            wit: rapport_plugin::WitVersion::V0_1,
         }
     );
     assert_eq!(
@@ -281,6 +282,7 @@ fn a_supplier_rater_is_not_a_scorer() {
         category: None,
         country: None,
         deliveries: Some(Vec::new()),
+        previous: None,
     }];
     let scored = rater
         .score(&ctx(), &[], Population::Suppliers(&suppliers), &limits())
@@ -288,7 +290,7 @@ fn a_supplier_rater_is_not_a_scorer() {
         .value
         .expect("returns ratings");
     assert_eq!(scored.outputs.len(), 1);
-    assert_eq!(scored.outputs[0].subject, 9);
+    assert_eq!(scored.outputs.get(0).subject(), 9);
     let batch = customers(2);
     let err = expect_err(rater.score(&ctx(), &[], Population::Customers(&batch), &limits()));
     assert_eq!(

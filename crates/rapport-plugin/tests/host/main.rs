@@ -4,6 +4,7 @@
 mod boundary;
 mod cache;
 mod hostile;
+mod legacy;
 mod standalone;
 
 use std::collections::HashMap;
@@ -79,6 +80,7 @@ pub fn customers(n: u64) -> Vec<Customer> {
             transactions: None,
             interactions: None,
             referrals: None,
+            previous: None,
         })
         .collect()
 }

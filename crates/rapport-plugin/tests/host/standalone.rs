@@ -33,17 +33,17 @@ const SOURCE: &str = r#"
 wit_bindgen::generate!({ path: "wit", world: "scorer" });
 
 use exports::rapport::plugin::scoring::Guest;
-use rapport::plugin::types::{Context, Customer, Model, PluginError, Scored};
+use rapport::plugin::types::{Context, Customers, Model, PluginError, Scored};
 
 struct Standalone;
 
 impl Guest for Standalone {
-    fn fit(_ctx: Context, _population: Vec<Customer>) -> Result<Model, PluginError> {
+    fn fit(_ctx: Context, _population: Customers) -> Result<Model, PluginError> {
         Ok(Model { state: Vec::new(), diagnostics: Vec::new() })
     }
 
-    fn score(_ctx: Context, _model: Vec<u8>, batch: Vec<Customer>) -> Result<Scored, PluginError> {
-        Err(PluginError { code: "standalone".into(), message: format!("{} customers", batch.len()) })
+    fn score(_ctx: Context, _model: Vec<u8>, batch: Customers) -> Result<Scored, PluginError> {
+        Err(PluginError { code: "standalone".into(), message: format!("{} customers", batch.subject.len()) })
     }
 }
 

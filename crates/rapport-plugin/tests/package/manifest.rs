@@ -25,7 +25,8 @@ fn a_valid_manifest_parses_into_its_fields() {
     assert_eq!(m.id, "rfm");
     assert_eq!(m.version, "0.1.0");
     assert_eq!(m.kind, PluginKind::Segmenter);
-    assert_eq!(m.wit, rapport_plugin::WIT_PACKAGE);
+    assert_eq!(m.wit, "rapport:plugin@0.1.0");
+    assert_eq!(m.wit_version(), rapport_plugin::WitVersion::V0_1);
     assert_eq!(m.publisher, "Rapport");
     assert_eq!(m.license.as_deref(), Some("Apache-2.0"));
     assert_eq!(m.component.as_deref(), Some("build/rfm.wasm".as_ref()));
@@ -240,10 +241,30 @@ fn an_input_field_of_the_wrong_subject_is_refused() {
 fn an_unsupported_wit_package_is_refused() {
     let err = parse_err(&manifest_with(&[(
         "rapport:plugin@0.1.0",
-        "rapport:plugin@0.2.0",
+        "rapport:plugin@0.3.0",
     )]));
     assert!(
-        err.contains("plugin.wit: `rapport:plugin@0.2.0` is not supported: this host speaks rapport:plugin@0.1.0"),
+        err.contains("plugin.wit: `rapport:plugin@0.3.0` is not supported: this host speaks rapport:plugin@0.2.0 and rapport:plugin@0.1.0 (new plugins: rapport:plugin@0.2.0)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn both_contract_versions_are_accepted_but_previous_fields_need_0_2_0() {
+    let current = parse(&manifest_with(&[("rapport:plugin@0.1.0", "rapport:plugin@0.2.0")]))
+        .expect("0.2.0 is the current contract");
+    assert_eq!(current.wit_version(), rapport_plugin::WitVersion::V0_2);
+    let with_previous = |wit: &str| {
+        manifest_with(&[
+            ("rapport:plugin@0.1.0", wit),
+            ("\"purchases.count\"", "\"purchases.count\", \"previous.score\""),
+        ])
+    };
+    let m = parse(&with_previous("rapport:plugin@0.2.0")).expect("declared under 0.2.0");
+    assert!(m.inputs.contains("previous.score"));
+    let err = parse_err(&with_previous("rapport:plugin@0.1.0"));
+    assert!(
+        err.contains("inputs.fields: `previous.score` needs rapport:plugin@0.2.0 or later, but the plugin is built for rapport:plugin@0.1.0"),
         "{err}"
     );
 }

@@ -420,7 +420,14 @@ pub async fn plugin(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
             if ctx.json {
                 let all: Vec<_> = rapport_plugin::fields::ALL
                     .iter()
-                    .map(|f| serde_json::json!({"name": f.name, "subject": format!("{:?}", f.subject).to_lowercase(), "description": f.description}))
+                    .map(|f| {
+                        let subject = if f.every_subject {
+                            String::from("any")
+                        } else {
+                            format!("{:?}", f.subject).to_lowercase()
+                        };
+                        serde_json::json!({"name": f.name, "subject": subject, "description": f.description, "since": f.since.package()})
+                    })
                     .collect();
                 let never: Vec<_> = rapport_plugin::fields::NEVER_GRANTED
                     .iter()
@@ -786,7 +793,7 @@ fn test(ctx: &Ctx, path: &Path, fixture: &Path, kind: Option<&str>, show: usize)
             .chain(result.diagnostics.iter())
             .map(|d| d.message.clone())
             .collect(),
-        outputs: result.outputs,
+        outputs: result.outputs.to_vec(),
     };
     if ctx.json {
         return output::json(&report);

@@ -7,7 +7,7 @@
 
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-wit_bindgen::generate!({ path: "../../sdk/wit", world: "scorer" });
+wit_bindgen::generate!({ path: "../../wit-legacy/0.1.0", world: "scorer" });
 
 use exports::rapport::plugin::scoring::Guest;
 use rapport::plugin::types::{

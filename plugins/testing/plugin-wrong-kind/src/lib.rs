@@ -2,7 +2,7 @@
 
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-wit_bindgen::generate!({ path: "../../sdk/wit", world: "supplier-rater" });
+wit_bindgen::generate!({ path: "../../wit-legacy/0.1.0", world: "supplier-rater" });
 
 use exports::rapport::plugin::supplier_rating::Guest;
 use rapport::plugin::types::{Context, Model, Output, PluginError, Scored, Supplier};

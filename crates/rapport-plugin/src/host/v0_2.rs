@@ -1,0 +1,273 @@
+//! Components built for `rapport:plugin@0.2.0` (`plugins/sdk/wit/plugin.wit`):
+//! batches cross the boundary as columns and outputs come back as columns
+//! with a string table. This module lays the host's records out as columns
+//! (one pass per field) and takes the returned columns over as they are:
+//! lists of numbers are moved, not copied, and the string table stays one
+//! string. `checks.rs` then checks every index before anything reads them.
+
+use std::collections::HashMap;
+
+use super::wit;
+
+mod scorer {
+    wasmtime::component::bindgen!({
+        path: "../../plugins/sdk/wit",
+        world: "scorer",
+    });
+}
+
+mod segmenter {
+    wasmtime::component::bindgen!({
+        path: "../../plugins/sdk/wit",
+        world: "segmenter",
+        with: { "rapport:plugin/types": crate::host::v0_2::scorer::rapport::plugin::types },
+    });
+}
+
+mod supplier_rater {
+    wasmtime::component::bindgen!({
+        path: "../../plugins/sdk/wit",
+        world: "supplier-rater",
+        with: { "rapport:plugin/types": crate::host::v0_2::scorer::rapport::plugin::types },
+    });
+}
+
+use scorer::rapport::plugin::types as w;
+
+pub(crate) use scorer::ScorerPre;
+pub(crate) use segmenter::SegmenterPre;
+pub(crate) use supplier_rater::SupplierRaterPre;
+
+pub(crate) fn context(c: &wit::Context) -> w::Context {
+    w::Context {
+        config: c.config.clone(),
+        as_of: c.as_of,
+        seed: c.seed,
+    }
+}
+
+/// One column over `rows`: a value (or a placeholder) per row and the rows
+/// without a value; `None` when no row has one.
+fn column<R, T: Copy + Default>(
+    rows: &[R],
+    get: impl Fn(&R) -> Option<T>,
+) -> Option<(Vec<T>, Vec<u32>)> {
+    let mut values = Vec::with_capacity(rows.len());
+    let mut missing = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match get(r) {
+            Some(v) => values.push(v),
+            None => {
+                values.push(T::default());
+                missing.push(i as u32);
+            }
+        }
+    }
+    (missing.len() < rows.len()).then_some((values, missing))
+}
+
+fn instants<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Instants> {
+    column(rows, get).map(|(values, missing)| w::Instants { values, missing })
+}
+
+fn counts<R>(rows: &[R], get: impl Fn(&R) -> Option<u32>) -> Option<w::Counts> {
+    column(rows, get).map(|(values, missing)| w::Counts { values, missing })
+}
+
+fn integers<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Integers> {
+    column(rows, get).map(|(values, missing)| w::Integers { values, missing })
+}
+
+fn numbers<R>(rows: &[R], get: impl Fn(&R) -> Option<f64>) -> Option<w::Numbers> {
+    column(rows, get).map(|(values, missing)| w::Numbers { values, missing })
+}
+
+fn handles<R>(rows: &[R], get: impl Fn(&R) -> Option<u64>) -> Option<w::Handles> {
+    column(rows, get).map(|(values, missing)| w::Handles { values, missing })
+}
+
+/// A dictionary-encoded text column.
+fn texts<'a, R>(rows: &'a [R], get: impl Fn(&'a R) -> Option<&'a str>) -> Option<w::Texts> {
+    let mut dictionary: Vec<String> = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut codes = Vec::with_capacity(rows.len());
+    let mut missing = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match get(r) {
+            Some(text) => {
+                let code = *index.entry(text).or_insert_with(|| {
+                    dictionary.push(text.to_owned());
+                    (dictionary.len() - 1) as u32
+                });
+                codes.push(code);
+            }
+            None => {
+                codes.push(0);
+                missing.push(i as u32);
+            }
+        }
+    }
+    (missing.len() < rows.len()).then_some(w::Texts {
+        dictionary,
+        codes,
+        missing,
+    })
+}
+
+/// The lists of every row laid end to end: each row's end offset, the rows
+/// without a list, and the elements; `None` when no row has a list.
+fn group<'a, R, E>(
+    rows: &'a [R],
+    get: impl Fn(&'a R) -> Option<&'a [E]>,
+) -> Option<(Vec<u32>, Vec<u32>, Vec<&'a E>)> {
+    let mut ends = Vec::with_capacity(rows.len());
+    let mut missing = Vec::new();
+    let mut elements = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match get(r) {
+            Some(list) => elements.extend(list.iter()),
+            None => missing.push(i as u32),
+        }
+        ends.push(elements.len() as u32);
+    }
+    (missing.len() < rows.len()).then_some((ends, missing, elements))
+}
+
+fn previous<'a, R>(
+    rows: &'a [R],
+    get: impl Fn(&'a R) -> Option<&'a wit::Previous>,
+) -> Option<w::Previous> {
+    let prev: Vec<Option<&wit::Previous>> = rows.iter().map(get).collect();
+    let missing: Vec<u32> = prev
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.is_none())
+        .map(|(i, _)| i as u32)
+        .collect();
+    (missing.len() < rows.len()).then(|| w::Previous {
+        missing,
+        as_of: instants(&prev, |p| p.and_then(|p| p.as_of)),
+        score: numbers(&prev, |p| p.and_then(|p| p.score)),
+        label: texts(&prev, |p| p.and_then(|p| p.label.as_deref())),
+    })
+}
+
+/// Lays a batch of customers out in columns.
+pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
+    w::Customers {
+        subject: batch.iter().map(|c| c.subject).collect(),
+        signup: instants(batch, |c| c.signup),
+        country: texts(batch, |c| c.country.as_deref()),
+        region: texts(batch, |c| c.region.as_deref()),
+        purchases: w::Purchases {
+            count: counts(batch, |c| c.purchases.count),
+            days: counts(batch, |c| c.purchases.days),
+            first: instants(batch, |c| c.purchases.first),
+            last: instants(batch, |c| c.purchases.last),
+            total_amount: numbers(batch, |c| c.purchases.total_amount),
+            total_quantity: integers(batch, |c| c.purchases.total_quantity),
+        },
+        transactions: group(batch, |c| c.transactions.as_deref()).map(|(ends, missing, rows)| {
+            w::Transactions {
+                ends,
+                missing,
+                at: instants(&rows, |t| t.at),
+                amount: numbers(&rows, |t| t.amount),
+                quantity: integers(&rows, |t| t.quantity),
+                channel: texts(&rows, |t| t.channel.as_deref()),
+            }
+        }),
+        interactions: group(batch, |c| c.interactions.as_deref()).map(|(ends, missing, rows)| {
+            w::Interactions {
+                ends,
+                missing,
+                at: instants(&rows, |i| i.at),
+                kind: texts(&rows, |i| i.kind.as_deref()),
+                channel: texts(&rows, |i| i.channel.as_deref()),
+                nps: integers(&rows, |i| i.nps),
+                sentiment: numbers(&rows, |i| i.sentiment),
+            }
+        }),
+        referrals: group(batch, |c| c.referrals.as_deref()).map(|(ends, missing, rows)| {
+            w::Referrals {
+                ends,
+                missing,
+                referred: handles(&rows, |r| r.referred),
+                at: instants(&rows, |r| r.at),
+            }
+        }),
+        previous: previous(batch, |c| c.previous.as_ref()),
+    }
+}
+
+/// Lays a batch of suppliers out in columns.
+pub(crate) fn suppliers(batch: &[wit::Supplier]) -> w::Suppliers {
+    w::Suppliers {
+        subject: batch.iter().map(|s| s.subject).collect(),
+        category: texts(batch, |s| s.category.as_deref()),
+        country: texts(batch, |s| s.country.as_deref()),
+        deliveries: group(batch, |s| s.deliveries.as_deref()).map(|(ends, missing, rows)| {
+            w::Deliveries {
+                ends,
+                missing,
+                ordered: instants(&rows, |d| d.ordered),
+                promised: instants(&rows, |d| d.promised),
+                delivered: instants(&rows, |d| d.delivered),
+                quantity_ordered: integers(&rows, |d| d.quantity_ordered),
+                quantity_delivered: integers(&rows, |d| d.quantity_delivered),
+                quantity_accepted: integers(&rows, |d| d.quantity_accepted),
+                unit_price: numbers(&rows, |d| d.unit_price),
+                agreed_unit_price: numbers(&rows, |d| d.agreed_unit_price),
+                response_hours: numbers(&rows, |d| d.response_hours),
+            }
+        }),
+        previous: previous(batch, |s| s.previous.as_ref()),
+    }
+}
+
+fn diagnostic(d: w::Diagnostic) -> wit::Diagnostic {
+    wit::Diagnostic {
+        severity: match d.severity {
+            w::Severity::Info => wit::Severity::Info,
+            w::Severity::Warning => wit::Severity::Warning,
+        },
+        message: d.message,
+    }
+}
+
+pub(crate) fn model(m: w::Model) -> wit::Model {
+    wit::Model {
+        state: m.state,
+        diagnostics: m.diagnostics.into_iter().map(diagnostic).collect(),
+    }
+}
+
+pub(crate) fn error(e: w::PluginError) -> wit::PluginError {
+    wit::PluginError {
+        code: e.code,
+        message: e.message,
+    }
+}
+
+/// Takes the returned columns over as they are (checked by the caller).
+pub(crate) fn scored(s: w::Scored) -> wit::Scored {
+    let o = s.outputs;
+    wit::Scored {
+        outputs: wit::Outputs {
+            subject: o.subject,
+            score: o.score,
+            label: o.label,
+            value_count: o.value_count,
+            value_name: o.value_name,
+            value: o.value,
+            term_count: o.term_count,
+            term_label: o.term_label,
+            term_value: o.term_value,
+            text: o.strings.text,
+            ends: o.strings.ends,
+            value_start: Vec::new(),
+            term_start: Vec::new(),
+        },
+        diagnostics: s.diagnostics.into_iter().map(diagnostic).collect(),
+    }
+}
