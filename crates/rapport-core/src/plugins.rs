@@ -900,10 +900,7 @@ impl Platform {
                 (Input::Customers(customers), excluded)
             }
             Subject::Supplier => (
-                Input::Suppliers(
-                    self.suppliers_input(t, &granted, as_of, &previous)
-                        .await?,
-                ),
+                Input::Suppliers(self.suppliers_input(t, &granted, as_of, &previous).await?),
                 0,
             ),
         };

@@ -1,7 +1,10 @@
 //! The first-party `rfm` plugin as a sandboxed component against the same
 //! Rust code compiled natively, in the same process, on the same input:
 //! fit on the whole population, then score it in batches of 1,000, one core.
-//! The outputs of both must be identical before anything is timed.
+//! The outputs of both must be identical before anything is timed. Beside
+//! them, the same plugin as released for the previous contract
+//! (`rapport:plugin@0.1.0`, `tests/fixtures/plugins/`), to show what the
+//! columnar contract changed under the same load.
 //!
 //! `cargo bench -p rapport-plugin --bench rfm_wasm_vs_native [-- CUSTOMERS [RUNS]]`
 
@@ -74,6 +77,10 @@ fn main() -> anyhow::Result<()> {
         cache_key: [7; 32],
     })?;
     let plugin = host.load(PluginKind::Segmenter, &wasm)?;
+    let legacy_pkg = rapport_plugin::package::Package::from_bytes(include_bytes!(
+        "../../../tests/fixtures/plugins/rfm-0.1.0-wit-0.1.0.rpkg"
+    ))?;
+    let legacy = host.load(PluginKind::Segmenter, legacy_pkg.component())?;
     let limits = Limits {
         fuel_base: u64::MAX / 4,
         fuel_per_subject: 0,
@@ -103,7 +110,7 @@ fn main() -> anyhow::Result<()> {
     // The sandboxed side keeps each batch's outputs in the columns they came
     // back in (what `rapport run` reads them from); the native side keeps
     // the `Vec<Output>` the plugin built. Both hold every output at the end.
-    let run_wasm = || -> anyhow::Result<Vec<rapport_plugin::host::wit::Outputs>> {
+    let run_in = |plugin: &rapport_plugin::host::Plugin| -> anyhow::Result<Vec<rapport_plugin::host::wit::Outputs>> {
         let model = plugin
             .fit(&host_ctx, Population::Customers(&population), &limits)?
             .value
@@ -123,6 +130,8 @@ fn main() -> anyhow::Result<()> {
         }
         Ok(outputs)
     };
+    let run_wasm = || run_in(&plugin);
+    let run_legacy = || run_in(&legacy);
     let run_native = || -> anyhow::Result<Vec<rapport_plugin_sdk::Output>> {
         let model = segmenter_fit::<rapport_rfm::Rfm>(&sdk_ctx, &native_population)
             .map_err(|e| anyhow::anyhow!(e.message))?;
@@ -142,6 +151,16 @@ fn main() -> anyhow::Result<()> {
         "wasm and native outputs differ"
     );
 
+    anyhow::ensure!(
+        serde_json::to_string(
+            &run_legacy()?
+                .iter()
+                .flat_map(|b| b.iter())
+                .collect::<Vec<_>>()
+        )? == serde_json::to_string(&wasm_outputs)?,
+        "the 0.1.0 and 0.2.0 builds differ"
+    );
+
     let fit_wasm = || -> anyhow::Result<()> {
         plugin
             .fit(&host_ctx, Population::Customers(&population), &limits)?
@@ -158,7 +177,11 @@ fn main() -> anyhow::Result<()> {
     let mut fit_n = Vec::new();
     let mut wasm_s = Vec::new();
     let mut native_s = Vec::new();
+    let mut legacy_s = Vec::new();
     for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(run_legacy()?);
+        legacy_s.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         fit_native()?;
         fit_n.push(t.elapsed().as_secs_f64());
@@ -178,6 +201,7 @@ fn main() -> anyhow::Result<()> {
     };
     let (w, nat) = (median(wasm_s), median(native_s));
     let (fw, fnat) = (median(fit_w), median(fit_n));
+    let old = median(legacy_s);
     println!("rfm, {n} customers, fit + score in batches of {BATCH}, one core, median of {runs} (outputs identical)");
     println!(
         "  native  {:>8.1} ms  {:>6.2} µs/customer",
@@ -190,6 +214,11 @@ fn main() -> anyhow::Result<()> {
         w * 1e6 / n as f64
     );
     println!("  wasm / native = {:.2}x", w / nat);
+    println!(
+        "  the same plugin built for rapport:plugin@0.1.0: {:.1} ms, {:.2}x native",
+        old * 1e3,
+        old / nat
+    );
     println!(
         "  of which fit: native {:.1} ms, wasm {:.1} ms ({:.2}x); score: native {:.1} ms, wasm {:.1} ms ({:.2}x)",
         fnat * 1e3,

@@ -838,7 +838,12 @@ impl Plugin {
                     run!(v0_1, pre, rapport_plugin_segmentation, v0_1::customers(c))
                 }
                 (Pre::V1SupplierRater(pre), Population::Suppliers(s)) => {
-                    run!(v0_1, pre, rapport_plugin_supplier_rating, v0_1::suppliers(s))
+                    run!(
+                        v0_1,
+                        pre,
+                        rapport_plugin_supplier_rating,
+                        v0_1::suppliers(s)
+                    )
                 }
                 (Pre::V2Scorer(pre), Population::Customers(c)) => {
                     run!(v0_2, pre, rapport_plugin_scoring, v0_2::customers(c))
@@ -847,7 +852,12 @@ impl Plugin {
                     run!(v0_2, pre, rapport_plugin_segmentation, v0_2::customers(c))
                 }
                 (Pre::V2SupplierRater(pre), Population::Suppliers(s)) => {
-                    run!(v0_2, pre, rapport_plugin_supplier_rating, v0_2::suppliers(s))
+                    run!(
+                        v0_2,
+                        pre,
+                        rapport_plugin_supplier_rating,
+                        v0_2::suppliers(s)
+                    )
                 }
                 _ => Err(wasmtime::Error::msg(
                     "population does not match the plugin kind",

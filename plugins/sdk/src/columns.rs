@@ -112,8 +112,7 @@ impl TextCol {
             codes: c.codes,
         };
         for (i, &code) in col.codes.iter().enumerate() {
-            if !col.absent.get(i).copied().unwrap_or(false)
-                && code as usize >= col.dictionary.len()
+            if !col.absent.get(i).copied().unwrap_or(false) && code as usize >= col.dictionary.len()
             {
                 return Err(malformed(format!(
                     "`{what}` row {i} names entry {code} of a dictionary of {}",
@@ -271,17 +270,19 @@ pub fn customers(c: w::Customers) -> Result<Vec<Customer>, PluginError> {
                 total_amount: total_amount.get(i),
                 total_quantity: total_quantity.get(i),
             },
-            transactions: transactions.as_ref().and_then(|(g, at, amount, quantity, channel)| {
-                g.range(i).map(|r| {
-                    r.map(|k| Transaction {
-                        at: at.get(k),
-                        amount: amount.get(k),
-                        quantity: quantity.get(k),
-                        channel: channel.get(k),
+            transactions: transactions
+                .as_ref()
+                .and_then(|(g, at, amount, quantity, channel)| {
+                    g.range(i).map(|r| {
+                        r.map(|k| Transaction {
+                            at: at.get(k),
+                            amount: amount.get(k),
+                            quantity: quantity.get(k),
+                            channel: channel.get(k),
+                        })
+                        .collect()
                     })
-                    .collect()
-                })
-            }),
+                }),
             interactions: interactions.as_ref().and_then(
                 |(g, at, kind, channel, nps, sentiment)| {
                     g.range(i).map(|r| {
@@ -341,22 +342,24 @@ pub fn suppliers(s: w::Suppliers) -> Result<Vec<Supplier>, PluginError> {
             subject,
             category: category.get(i),
             country: country.get(i),
-            deliveries: deliveries.as_ref().and_then(|(g, o, p, dl, qo, qd, qa, up, ap, rh)| {
-                g.range(i).map(|r| {
-                    r.map(|k| Delivery {
-                        ordered: o.get(k),
-                        promised: p.get(k),
-                        delivered: dl.get(k),
-                        quantity_ordered: qo.get(k),
-                        quantity_delivered: qd.get(k),
-                        quantity_accepted: qa.get(k),
-                        unit_price: up.get(k),
-                        agreed_unit_price: ap.get(k),
-                        response_hours: rh.get(k),
+            deliveries: deliveries
+                .as_ref()
+                .and_then(|(g, o, p, dl, qo, qd, qa, up, ap, rh)| {
+                    g.range(i).map(|r| {
+                        r.map(|k| Delivery {
+                            ordered: o.get(k),
+                            promised: p.get(k),
+                            delivered: dl.get(k),
+                            quantity_ordered: qo.get(k),
+                            quantity_delivered: qd.get(k),
+                            quantity_accepted: qa.get(k),
+                            unit_price: up.get(k),
+                            agreed_unit_price: ap.get(k),
+                            response_hours: rh.get(k),
+                        })
+                        .collect()
                     })
-                    .collect()
-                })
-            }),
+                }),
             previous: previous.as_ref().and_then(|p| p.get(i)),
         });
     }
@@ -451,12 +454,14 @@ pub fn scored(s: Scored) -> w::Scored {
         });
         o.value_count.push(out.values.len() as u32);
         for (j, v) in out.values.iter().enumerate() {
-            o.value_name.push(t.positional(|t| &mut t.names, j, &v.name));
+            o.value_name
+                .push(t.positional(|t| &mut t.names, j, &v.name));
             o.value.push(v.value);
         }
         o.term_count.push(out.explanation.len() as u32);
         for (j, c) in out.explanation.iter().enumerate() {
-            o.term_label.push(t.positional(|t| &mut t.terms, j, &c.label));
+            o.term_label
+                .push(t.positional(|t| &mut t.terms, j, &c.label));
             o.term_value.push(c.value);
         }
     }
@@ -631,7 +636,8 @@ mod tests {
         let err = customers(b).expect_err("short column");
         assert_eq!(err.code, "input");
         assert!(
-            err.message.contains("`purchases.count` has 1 values for 3 rows"),
+            err.message
+                .contains("`purchases.count` has 1 values for 3 rows"),
             "{}",
             err.message
         );
@@ -672,6 +678,10 @@ mod tests {
         assert_eq!(wire.diagnostics.len(), 1);
         // Labels, value names and the constant term are shared: far fewer
         // strings than the 51 * 5 the outputs spell out.
-        assert!(wire.outputs.strings.ends.len() < 60, "{}", wire.outputs.strings.ends.len());
+        assert!(
+            wire.outputs.strings.ends.len() < 60,
+            "{}",
+            wire.outputs.strings.ends.len()
+        );
     }
 }

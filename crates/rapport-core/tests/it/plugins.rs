@@ -754,10 +754,7 @@ async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
 
 /// The echo plugin's outputs of a run: subject, score, which fields it saw,
 /// and the previous score it was handed (its explanation term).
-async fn echo_outputs(
-    p: &Platform,
-    run: &str,
-) -> Vec<(String, f64, Vec<String>, Option<f64>)> {
+async fn echo_outputs(p: &Platform, run: &str) -> Vec<(String, f64, Vec<String>, Option<f64>)> {
     p.run_scores(TENANT, run, None)
         .await
         .expect("scores")
@@ -833,16 +830,26 @@ async fn a_run_sees_the_previous_runs_outputs_only_when_granted_and_its_replay_r
         .await
         .expect("run");
     assert_eq!(second.status, "succeeded", "{:?}", second.failure);
-    assert_ne!(second.input_hash, first.input_hash, "previous is part of the input");
+    assert_ne!(
+        second.input_hash, first.input_hash,
+        "previous is part of the input"
+    );
     let second_outputs = echo_outputs(&p, &second.run).await;
     assert_eq!(second_outputs.len(), first_outputs.len());
     for ((subject, score, _, _), (subject2, _, seen, previous)) in
         first_outputs.iter().zip(&second_outputs)
     {
         assert_eq!(subject, subject2);
-        assert_eq!(*previous, Some(*score), "{subject}: sees its first-run score");
+        assert_eq!(
+            *previous,
+            Some(*score),
+            "{subject}: sees its first-run score"
+        );
         for f in ["previous", "previous.as_of", "previous.score"] {
-            assert!(seen.iter().any(|s| s == f), "{subject}: {f} missing: {seen:?}");
+            assert!(
+                seen.iter().any(|s| s == f),
+                "{subject}: {f} missing: {seen:?}"
+            );
         }
         // Echo assigns no labels, so there is none to pass on.
         assert!(!seen.iter().any(|s| s == "previous.label"), "{seen:?}");
@@ -880,8 +887,10 @@ async fn a_package_built_for_wit_0_1_0_installs_runs_and_agrees_with_its_success
     let p = tenant_with_customers(&env, 150).await;
     let legacy = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/plugins/rfm-0.1.0-wit-0.1.0.rpkg");
-    p.publish_plugin(&legacy, None).expect("publish the 0.1.0 package");
-    p.publish_first_party().expect("publish the built-in packages");
+    p.publish_plugin(&legacy, None)
+        .expect("publish the 0.1.0 package");
+    p.publish_first_party()
+        .expect("publish the built-in packages");
     let inst = p
         .install_plugin(TENANT, "rfm@0.1.0", "analytics_profiling", None, None)
         .await

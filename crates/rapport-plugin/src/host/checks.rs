@@ -335,7 +335,10 @@ mod tests {
             s.contains("subject 9") && s.contains("not in the batch"),
             "{s}"
         );
-        let s = invalid(check_scored(&mut scored(vec![output(1), output(1)]), &[1, 2]));
+        let s = invalid(check_scored(
+            &mut scored(vec![output(1), output(1)]),
+            &[1, 2],
+        ));
         assert!(s.contains("second time"), "{s}");
     }
 

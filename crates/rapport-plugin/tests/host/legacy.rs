@@ -84,7 +84,10 @@ fn a_component_built_for_0_1_0_still_runs_and_agrees_with_its_0_2_0_build() {
     assert_eq!(new.wit(), WitVersion::V0_2);
     let (a, b) = (run(&old), run(&new));
     assert!(a.contains("champions"), "{}", &a[..200]);
-    assert_eq!(a, b, "the same plugin gives the same outputs under both contracts");
+    assert_eq!(
+        a, b,
+        "the same plugin gives the same outputs under both contracts"
+    );
 }
 
 #[test]

@@ -251,13 +251,19 @@ fn an_unsupported_wit_package_is_refused() {
 
 #[test]
 fn both_contract_versions_are_accepted_but_previous_fields_need_0_2_0() {
-    let current = parse(&manifest_with(&[("rapport:plugin@0.1.0", "rapport:plugin@0.2.0")]))
-        .expect("0.2.0 is the current contract");
+    let current = parse(&manifest_with(&[(
+        "rapport:plugin@0.1.0",
+        "rapport:plugin@0.2.0",
+    )]))
+    .expect("0.2.0 is the current contract");
     assert_eq!(current.wit_version(), rapport_plugin::WitVersion::V0_2);
     let with_previous = |wit: &str| {
         manifest_with(&[
             ("rapport:plugin@0.1.0", wit),
-            ("\"purchases.count\"", "\"purchases.count\", \"previous.score\""),
+            (
+                "\"purchases.count\"",
+                "\"purchases.count\", \"previous.score\"",
+            ),
         ])
     };
     let m = parse(&with_previous("rapport:plugin@0.2.0")).expect("declared under 0.2.0");

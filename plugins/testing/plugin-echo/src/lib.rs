@@ -56,28 +56,53 @@ fn present(c: &Customers, i: usize) -> Vec<&'static str> {
     flag("purchases.first", has(missing!(p.first), i));
     flag("purchases.last", has(missing!(p.last), i));
     flag("purchases.total_amount", has(missing!(p.total_amount), i));
-    flag("purchases.total_quantity", has(missing!(p.total_quantity), i));
-    if let Some(t) = c.transactions.as_ref().filter(|t| !t.missing.contains(&(i as u32))) {
+    flag(
+        "purchases.total_quantity",
+        has(missing!(p.total_quantity), i),
+    );
+    if let Some(t) = c
+        .transactions
+        .as_ref()
+        .filter(|t| !t.missing.contains(&(i as u32)))
+    {
         flag("transactions", true);
         flag("transactions.at", any(&t.ends, i, missing!(t.at)));
         flag("transactions.amount", any(&t.ends, i, missing!(t.amount)));
-        flag("transactions.quantity", any(&t.ends, i, missing!(t.quantity)));
+        flag(
+            "transactions.quantity",
+            any(&t.ends, i, missing!(t.quantity)),
+        );
         flag("transactions.channel", any(&t.ends, i, missing!(t.channel)));
     }
-    if let Some(t) = c.interactions.as_ref().filter(|t| !t.missing.contains(&(i as u32))) {
+    if let Some(t) = c
+        .interactions
+        .as_ref()
+        .filter(|t| !t.missing.contains(&(i as u32)))
+    {
         flag("interactions", true);
         flag("interactions.at", any(&t.ends, i, missing!(t.at)));
         flag("interactions.kind", any(&t.ends, i, missing!(t.kind)));
         flag("interactions.channel", any(&t.ends, i, missing!(t.channel)));
         flag("interactions.nps", any(&t.ends, i, missing!(t.nps)));
-        flag("interactions.sentiment", any(&t.ends, i, missing!(t.sentiment)));
+        flag(
+            "interactions.sentiment",
+            any(&t.ends, i, missing!(t.sentiment)),
+        );
     }
-    if let Some(t) = c.referrals.as_ref().filter(|t| !t.missing.contains(&(i as u32))) {
+    if let Some(t) = c
+        .referrals
+        .as_ref()
+        .filter(|t| !t.missing.contains(&(i as u32)))
+    {
         flag("referrals", true);
         flag("referrals.referred", any(&t.ends, i, missing!(t.referred)));
         flag("referrals.at", any(&t.ends, i, missing!(t.at)));
     }
-    if let Some(p) = c.previous.as_ref().filter(|p| !p.missing.contains(&(i as u32))) {
+    if let Some(p) = c
+        .previous
+        .as_ref()
+        .filter(|p| !p.missing.contains(&(i as u32)))
+    {
         flag("previous", true);
         flag("previous.as_of", has(missing!(p.as_of), i));
         flag("previous.score", has(missing!(p.score), i));
@@ -88,8 +113,14 @@ fn present(c: &Customers, i: usize) -> Vec<&'static str> {
 
 /// The previous score of row `i`, if it crossed.
 fn previous_score(c: &Customers, i: usize) -> Option<f64> {
-    let p = c.previous.as_ref().filter(|p| !p.missing.contains(&(i as u32)))?;
-    let s = p.score.as_ref().filter(|s| !s.missing.contains(&(i as u32)))?;
+    let p = c
+        .previous
+        .as_ref()
+        .filter(|p| !p.missing.contains(&(i as u32)))?;
+    let s = p
+        .score
+        .as_ref()
+        .filter(|s| !s.missing.contains(&(i as u32)))?;
     s.values.get(i).copied()
 }
 
