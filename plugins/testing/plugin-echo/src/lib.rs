@@ -3,8 +3,8 @@
 //! For every customer of a batch it returns one named value
 //! `present:<field>` = 1.0 per catalogue field that was filled (for list
 //! fields: filled in at least one element), and a score equal to the number
-//! of such fields; a previous score it was handed comes back as the
-//! explanation term `previous score`. `fit` returns the population size as
+//! of such fields, labelled `echoed`; a previous score it was handed comes
+//! back as the explanation term `previous score`. `fit` returns the population size as
 //! its model state. The host's tests use it to check that the data boundary
 //! passes exactly the granted fields, and that a host keeps working after a
 //! hostile plugin.
@@ -169,7 +169,7 @@ impl Guest for Echo {
             let fields = present(&batch, i);
             o.subject.push(subject);
             o.score.push(fields.len() as f64);
-            o.label.push(u32::MAX);
+            o.label.push(intern("echoed".to_owned()));
             o.value_count.push(fields.len() as u32);
             for f in fields {
                 o.value_name.push(intern(format!("present:{f}")));
