@@ -687,7 +687,7 @@ enum Op<'a> {
 
 enum Answer {
     Model(wit::Model),
-    Scored(wit::Scored),
+    Scored(Box<wit::Scored>),
 }
 
 impl Plugin {
@@ -744,7 +744,7 @@ impl Plugin {
                 if let Err(refusal) = checks::check_scored(&mut s, &batch.subjects()) {
                     return Err(refused(refusal, stats));
                 }
-                Ok(s)
+                Ok(*s)
             }
             Ok(Answer::Model(_)) => {
                 return Err(CallError::Host(String::from("score answered with a model")))
@@ -825,7 +825,7 @@ impl Plugin {
                             .map_err($v::error)),
                         Op::Score(model) => Ok(iface
                             .call_score(&mut store, &ctx, model, &batch)?
-                            .map(|s| Answer::Scored($v::scored(s)))
+                            .map(|s| Answer::Scored(Box::new($v::scored(s))))
                             .map_err($v::error)),
                     }
                 }};

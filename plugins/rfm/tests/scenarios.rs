@@ -36,6 +36,7 @@ fn customer(subject: u64, count: Option<u32>, last: Option<i64>, total: Option<f
         transactions: None,
         interactions: None,
         referrals: None,
+        previous: None,
     }
 }
 
