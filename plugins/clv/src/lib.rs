@@ -453,15 +453,15 @@ pub fn score(
                 .value("zbar", s.zbar)
                 .because(
                     format!(
-                        "typical customer ({} repeat purchases, last {} {units} ago, customer for {} {units})",
-                        fixed(r.frequency, 0),
+                        "typical customer ({}, last {} {units} ago, customer for {} {units})",
+                        repeat_purchases(r.frequency),
                         fixed(r.recency, 1),
                         fixed(r.age, 1)
                     ),
                     model.reference_clv,
                 )
                 .because(
-                    format!("{} repeat purchases (typical {})", fixed(s.x, 0), fixed(r.frequency, 0)),
+                    format!("{} (typical {})", repeat_purchases(s.x), fixed(r.frequency, 0)),
                     phi[0],
                 )
                 .because(
@@ -482,6 +482,15 @@ pub fn score(
     let mut scored = Scored::new(outputs);
     scored.diagnostics.extend(odd.warnings());
     Ok(scored)
+}
+
+/// "1 repeat purchase", "3 repeat purchases".
+fn repeat_purchases(x: f64) -> String {
+    if x == 1.0 {
+        "1 repeat purchase".to_owned()
+    } else {
+        format!("{} repeat purchases", fixed(x, 0))
+    }
 }
 
 /// `v` with `decimals` decimals, written from an integer (float formatting

@@ -318,7 +318,7 @@ fn explanations_sum_to_the_score() {
         assert_eq!(o.explanation.len(), 5);
         assert_eq!(o.explanation[0].value, m.reference_clv);
         assert!(o.explanation[0].label.starts_with("typical customer"));
-        assert!(o.explanation[1].label.contains("repeat purchases"));
+        assert!(o.explanation[1].label.contains("repeat purchase"));
         assert!(o.explanation[2].label.starts_with("last purchase"));
         assert!(o.explanation[3].label.starts_with("customer for"));
         let total = o.explanation_total();
