@@ -118,6 +118,7 @@ fn fits_agree_with_the_published_estimates_and_log_likelihood() {
     assert!(m.gamma_gamma_fit.converged, "{:?}", m.gamma_gamma_fit);
     assert_eq!(m.gamma_gamma_fit.customers, 946);
     // The diagnostics name the estimates and the convergence.
+    eprintln!("{}", diags.join("\n"));
     assert!(
         diags[0].contains("r = 0.2426") && diags[0].contains("converged"),
         "{diags:?}"
