@@ -25,6 +25,7 @@ pub mod special;
 pub mod summary;
 pub mod value;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rapport_plugin_sdk::prelude::*;
@@ -276,9 +277,15 @@ pub fn fit(
         t_x: 0.0,
         t: median(histories.iter().map(|h| h.t).collect()),
     };
+    // A typical customer without a repeat purchase last bought at its
+    // first purchase, so its recency is its age.
     let reference = Factors {
         frequency: reference_hist.x,
-        recency: median(histories.iter().map(|h| h.t - h.t_x).collect()),
+        recency: if reference_hist.x > 0.0 {
+            median(histories.iter().map(|h| h.t - h.t_x).collect())
+        } else {
+            reference_hist.t
+        },
         age: reference_hist.t,
         spend: if reference_hist.x > 0.0 {
             spend_median
@@ -403,6 +410,7 @@ pub fn score(
     let units = unit.plural();
     let mut odd = summary::Oddities::default();
     let mut scratch = Vec::new();
+    let mut memo: BTreeMap<(u64, u64), f64> = BTreeMap::new();
     let mut outputs = Vec::with_capacity(batch.len());
     for c in batch {
         let Some(s) = summary::summarize(c, ctx.as_of, unit.days(), &mut scratch, &mut odd) else {
@@ -414,13 +422,25 @@ pub fn score(
         };
         let f = factors(&s, &gg);
         let h = f.history();
-        let d_own = v.discounted_if_alive(f.frequency, f.age);
+        // D(x, T) is the costly part (a hypergeometric series per period)
+        // and customers share (x, T) often, so it is cached per batch in a
+        // BTreeMap (std's HashMap would seed itself from randomness, which
+        // the sandbox does not grant).
+        let mut d = |x: f64, t: f64| -> f64 {
+            if x == r.frequency && t == r.age {
+                return model.reference_discounted;
+            }
+            *memo
+                .entry((x.to_bits(), t.to_bits()))
+                .or_insert_with(|| v.discounted_if_alive(x, t))
+        };
+        let d_own = d(f.frequency, f.age);
         let clv = v.clv_with(&f, d_own);
         let p_alive = bg.p_alive(h);
         let expected = p_alive * bg.expected_if_alive(s.x, s.t, config.expected_purchases_horizon);
         let spend = gg.conditional_mean(s.x, s.zbar);
         let churn = bg.p_no_purchase(h, config.churn_horizon);
-        let phi = v.shapley(&f, &r, model.reference_discounted, d_own);
+        let phi = v.shapley(&f, &r, &mut d);
         let band = stats::bin(clv, &model.band_cuts) as usize;
         let label = config
             .bands
@@ -461,7 +481,11 @@ pub fn score(
                     model.reference_clv,
                 )
                 .because(
-                    format!("{} (typical {})", repeat_purchases(s.x), fixed(r.frequency, 0)),
+                    format!(
+                        "{} (typical {})",
+                        repeat_purchases(s.x),
+                        fixed(r.frequency, 0)
+                    ),
                     phi[0],
                 )
                 .because(
@@ -473,7 +497,11 @@ pub fn score(
                     phi[1],
                 )
                 .because(
-                    format!("customer for {} {units} (typical {})", fixed(s.t, 1), fixed(r.age, 1)),
+                    format!(
+                        "customer for {} {units} (typical {})",
+                        fixed(s.t, 1),
+                        fixed(r.age, 1)
+                    ),
                     phi[2],
                 )
                 .because(spend_label, phi[3]),

@@ -98,28 +98,18 @@ impl Valuer {
     /// `clv(customer) - clv(reference)`: each factor's marginal effect of
     /// switching from the reference's value to the customer's, averaged
     /// over the 24 orders of switching. They sum to that difference
-    /// exactly (up to rounding). `d_ref` = D(x_ref, T_ref), computed once
-    /// per model, and `d_own` = D(x, T), computed for the value itself.
-    pub fn shapley(&self, c: &Factors, r: &Factors, d_ref: f64, d_own: f64) -> [f64; 4] {
+    /// exactly (up to rounding). `d(x, T)` gives D(x, T), typically from a
+    /// cache, since D is the costly part and depends only on (x, T).
+    pub fn shapley(
+        &self,
+        c: &Factors,
+        r: &Factors,
+        d: &mut impl FnMut(f64, f64) -> f64,
+    ) -> [f64; 4] {
         // D depends only on (x, T): four combinations cover all 16 subsets.
-        let d_of = |own_x: bool, own_t: bool| -> f64 {
-            match (own_x, own_t) {
-                (false, false) => d_ref,
-                (true, true) => d_own,
-                (x, t) => {
-                    let fx = if x { c.frequency } else { r.frequency };
-                    let ft = if t { c.age } else { r.age };
-                    if fx == r.frequency && ft == r.age {
-                        d_ref
-                    } else {
-                        self.discounted_if_alive(fx, ft)
-                    }
-                }
-            }
-        };
         let ds = [
-            [d_of(false, false), d_of(false, true)],
-            [d_of(true, false), d_of(true, true)],
+            [d(r.frequency, r.age), d(r.frequency, c.age)],
+            [d(c.frequency, r.age), d(c.frequency, c.age)],
         ];
         // v[mask]: bit 0 frequency, 1 recency, 2 age, 3 spend from the customer.
         let mut v = [0.0; 16];
