@@ -273,12 +273,10 @@ fn nelder_mead(
             } else {
                 // Shrink towards the best point.
                 let b = simplex[0].0.clone();
-                for k in 1..=n {
-                    let p: Vec<f64> = (0..n)
-                        .map(|j| b[j] + 0.5 * (simplex[k].0[j] - b[j]))
-                        .collect();
+                for vertex in simplex.iter_mut().skip(1) {
+                    let p: Vec<f64> = (0..n).map(|j| b[j] + 0.5 * (vertex.0[j] - b[j])).collect();
                     let v = eval(&p, &mut evals);
-                    simplex[k] = (p, v);
+                    *vertex = (p, v);
                 }
             }
         }

@@ -18,7 +18,7 @@ use common::*;
 use rapport_clv::bgnbd::{History, Population};
 use rapport_clv::gamma_gamma::Spenders;
 use rapport_clv::{summary, BgNbd, Clv, ClvModel, GammaGamma};
-use rapport_plugin_sdk::{run, Context, Customer};
+use rapport_plugin_sdk::{run, Context};
 
 const CUSTOMERS: u64 = 20_000;
 

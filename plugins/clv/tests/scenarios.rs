@@ -17,11 +17,10 @@ use rapport_plugin_sdk::{run, Context, Customer, Output, PluginError, Severity, 
 const AS_OF: i64 = 1_735_603_200; // 2024-12-31T00:00:00Z
 const WEEK: i64 = 7 * DAY;
 
-fn fit(
-    config: &str,
-    as_of: i64,
-    pop: &[Customer],
-) -> Result<(ClvModel, Vec<u8>, Vec<(Severity, String)>), PluginError> {
+/// A fitted model, its bytes and its diagnostics.
+type Fit = (ClvModel, Vec<u8>, Vec<(Severity, String)>);
+
+fn fit(config: &str, as_of: i64, pop: &[Customer]) -> Result<Fit, PluginError> {
     let m = run::scorer_fit::<Clv>(&Context::new(config, as_of, 0), pop)?;
     let decoded = run::decode_model(&m.state)?;
     let diags = m
