@@ -192,7 +192,13 @@ pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[
 /// First-party packages built into Rapport, by file name (`plugins/dist/`,
 /// written by `scripts/release-first-party.sh`; the test `first_party`
 /// checks that each matches its sources).
-pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[(
-    "rfm-0.2.0.rpkg",
-    include_bytes!("../../../plugins/dist/rfm-0.2.0.rpkg"),
-)];
+pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[
+    (
+        "rfm-0.2.0.rpkg",
+        include_bytes!("../../../plugins/dist/rfm-0.2.0.rpkg"),
+    ),
+    (
+        "clv-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/clv-0.1.0.rpkg"),
+    ),
+];

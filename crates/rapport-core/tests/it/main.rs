@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cdnow;
+mod clv;
 mod consent;
 mod erasure;
 mod lifecycle;

@@ -1,0 +1,243 @@
+//! The first-party `clv` plugin: fit (summaries, BG/NBD, Gamma-Gamma,
+//! reference customer, band cut points) plus scoring of every customer
+//! (expected purchases, P(alive), expected spend, churn risk, lifetime
+//! value and its Shapley explanation), natively and as the sandboxed
+//! component through the host, on the same input, one core. The outputs of
+//! both must be identical before anything is timed.
+//!
+//! ```sh
+//! cargo bench -p rapport-plugin --bench clv_wasm_vs_native -- cdnow ../shared/data/cdnow/CDNOW_sample.txt [RUNS]
+//! cargo bench -p rapport-plugin --bench clv_wasm_vs_native -- csv DIR/transactions.csv YYYY-MM-DD [RUNS]
+//! ```
+//!
+//! `cdnow` reads the 1/10 sample as of 1997-09-30 (time in weeks);
+//! `csv` reads a `rapport generate` transactions file as of the given day.
+//! Scoring is in batches of 1,000 as `rapport run` does. `scripts/bench-clv.sh`
+//! runs this beside `lifetimes` on the same data.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use rapport_plugin::build;
+use rapport_plugin::host::wit::{Context, Customer, Purchases, Transaction};
+use rapport_plugin::host::{Host, HostOptions, Population};
+use rapport_plugin::{Limits, PluginKind};
+use rapport_plugin_sdk::run::{scorer_fit, scorer_score};
+
+const BATCH: usize = 1_000;
+const DAY: i64 = 86_400;
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Midnight UTC of `YYYYMMDD` or `YYYY-MM-DD`.
+fn midnight(date: &str) -> anyhow::Result<i64> {
+    let digits: String = date.chars().filter(char::is_ascii_digit).collect();
+    anyhow::ensure!(digits.len() == 8, "not a date: {date}");
+    let n: i64 = digits.parse()?;
+    Ok(days_from_civil(n / 10_000, n / 100 % 100, n % 100) * DAY)
+}
+
+fn customers(purchases: BTreeMap<String, Vec<(i64, f64)>>, until: i64) -> Vec<Customer> {
+    purchases
+        .into_values()
+        .enumerate()
+        .map(|(i, list)| Customer {
+            subject: i as u64 + 1,
+            signup: None,
+            country: None,
+            region: None,
+            purchases: Purchases {
+                count: None,
+                days: None,
+                first: None,
+                last: None,
+                total_amount: None,
+                total_quantity: None,
+            },
+            transactions: Some(
+                list.into_iter()
+                    .filter(|&(at, _)| at <= until)
+                    .map(|(at, amount)| Transaction {
+                        at: Some(at),
+                        amount: Some(amount),
+                        quantity: None,
+                        channel: None,
+                    })
+                    .collect(),
+            ),
+            interactions: None,
+            referrals: None,
+        })
+        .collect()
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let mut by_id: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+    let (as_of, runs) = match args.first().map(String::as_str) {
+        Some("cdnow") => {
+            let path = args.get(1).ok_or_else(|| anyhow::anyhow!("cdnow FILE"))?;
+            for line in std::fs::read_to_string(path)?.lines() {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                if f.len() == 5 {
+                    by_id
+                        .entry(format!("{:>8}", f[1]))
+                        .or_default()
+                        .push((midnight(f[2])?, f[4].parse()?));
+                }
+            }
+            (midnight("1997-09-30")?, args.get(2))
+        }
+        Some("csv") => {
+            let path = args.get(1).ok_or_else(|| anyhow::anyhow!("csv FILE DATE"))?;
+            let mut rdr = csv::Reader::from_path(path)?;
+            let h = rdr.headers()?.clone();
+            let col = |name: &str| {
+                h.iter()
+                    .position(|c| c == name)
+                    .ok_or_else(|| anyhow::anyhow!("no column {name}"))
+            };
+            let (cid, date, amount) = (col("customer_id")?, col("date")?, col("amount")?);
+            for rec in rdr.records() {
+                let rec = rec?;
+                by_id
+                    .entry(rec[cid].to_owned())
+                    .or_default()
+                    .push((midnight(&rec[date])?, rec[amount].parse()?));
+            }
+            let day = args.get(2).ok_or_else(|| anyhow::anyhow!("csv FILE DATE"))?;
+            (midnight(day)?, args.get(3))
+        }
+        _ => anyhow::bail!("usage: clv_wasm_vs_native (cdnow FILE | csv FILE YYYY-MM-DD) [RUNS]"),
+    };
+    let runs: usize = runs.and_then(|r| r.parse().ok()).unwrap_or(5);
+    let population = customers(by_id, as_of);
+    let n = population.len();
+    let transactions: usize = population
+        .iter()
+        .map(|c| c.transactions.as_ref().map_or(0, Vec::len))
+        .sum();
+
+    let wasm = std::fs::read(build::workspace_guest("rapport-clv")?)?;
+    let host = Host::new(HostOptions {
+        cache_dir: None,
+        cache_key: [7; 32],
+    })?;
+    let plugin = host.load(PluginKind::Scorer, &wasm)?;
+    let limits = Limits {
+        fuel_base: u64::MAX / 4,
+        fuel_per_subject: 0,
+        memory_mib: 4096,
+        wall_ms: 3_600_000,
+    };
+    let config = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../plugins/clv/config.default.json"
+    ))?;
+    let host_ctx = Context {
+        config: config.clone(),
+        as_of,
+        seed: 0,
+    };
+    let sdk_ctx = rapport_plugin_sdk::Context {
+        config,
+        as_of,
+        seed: 0,
+    };
+    // The same records as the SDK's own types (generated from the same WIT).
+    let native_population: Vec<rapport_plugin_sdk::Customer> =
+        serde_json::from_value(serde_json::to_value(&population)?)?;
+
+    // Fit and score, returning the outputs and the fit's share of the time.
+    let run_wasm = || -> anyhow::Result<(Vec<rapport_plugin::host::wit::Output>, f64)> {
+        let t = Instant::now();
+        let model = plugin
+            .fit(&host_ctx, Population::Customers(&population), &limits)?
+            .value
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let fit = t.elapsed().as_secs_f64();
+        let mut outputs = Vec::with_capacity(n);
+        for chunk in population.chunks(BATCH) {
+            let scored = plugin
+                .score(
+                    &host_ctx,
+                    &model.state,
+                    Population::Customers(chunk),
+                    &limits,
+                )?
+                .value
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            outputs.extend(scored.outputs);
+        }
+        Ok((outputs, fit))
+    };
+    let run_native = || -> anyhow::Result<(Vec<rapport_plugin_sdk::Output>, f64)> {
+        let t = Instant::now();
+        let model = scorer_fit::<rapport_clv::Clv>(&sdk_ctx, &native_population)
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let fit = t.elapsed().as_secs_f64();
+        let mut outputs = Vec::with_capacity(n);
+        for chunk in native_population.chunks(BATCH) {
+            let scored = scorer_score::<rapport_clv::Clv>(&sdk_ctx, &model.state, chunk)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            outputs.extend(scored.outputs);
+        }
+        Ok((outputs, fit))
+    };
+    anyhow::ensure!(
+        serde_json::to_string(&run_wasm()?.0)? == serde_json::to_string(&run_native()?.0)?,
+        "wasm and native outputs differ"
+    );
+
+    let (mut native, mut native_fit, mut wasm_t, mut wasm_fit) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let (out, fit) = run_native()?;
+        native.push(t.elapsed().as_secs_f64());
+        native_fit.push(fit);
+        std::hint::black_box(out);
+        let t = Instant::now();
+        let (out, fit) = run_wasm()?;
+        wasm_t.push(t.elapsed().as_secs_f64());
+        wasm_fit.push(fit);
+        std::hint::black_box(out);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (nat, nf, w, wf) = (
+        median(native),
+        median(native_fit),
+        median(wasm_t),
+        median(wasm_fit),
+    );
+    println!("clv, {n} customers, {transactions} transactions, fit + score in batches of {BATCH}, one core, median of {runs} (outputs identical)");
+    println!(
+        "  native  {:>9.1} ms  (fit {:.1} ms, score {:.1} ms)  {:.2} µs/customer",
+        nat * 1e3,
+        nf * 1e3,
+        (nat - nf) * 1e3,
+        nat * 1e6 / n as f64
+    );
+    println!(
+        "  wasm    {:>9.1} ms  (fit {:.1} ms, score {:.1} ms)  {:.2} µs/customer",
+        w * 1e3,
+        wf * 1e3,
+        (w - wf) * 1e3,
+        w * 1e6 / n as f64
+    );
+    println!("  wasm / native = {:.2}x", w / nat);
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The Gamma-Gamma model of spend (Fader & Hardie 2013, "The Gamma-Gamma
+//! Model of Monetary Value"): each transaction's value is Gamma(p, ν), and
+//! ν varies across customers as Gamma(q, γ). It is fitted on the repeat
+//! customers' mean repeat spend z̄ over their x repeat transactions, and
+//! gives a customer's expected spend per transaction as a weighted mean of
+//! the population mean and the customer's own z̄.
+
+use serde::{Deserialize, Serialize};
+
+use crate::optim::{self, Objective, Report};
+use crate::special::{digamma, ln_gamma};
+
+/// The Gamma-Gamma parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GammaGamma {
+    /// Shape of each transaction's value.
+    pub p: f64,
+    /// Shape of the distribution of ν across customers.
+    pub q: f64,
+    /// Scale (rate parameter) of the distribution of ν, in money.
+    pub gamma: f64,
+}
+
+impl GammaGamma {
+    /// Whether every parameter is finite and positive.
+    pub fn is_valid(&self) -> bool {
+        [self.p, self.q, self.gamma]
+            .iter()
+            .all(|v| v.is_finite() && *v > 0.0)
+    }
+
+    /// The population mean spend per transaction, `p γ / (q - 1)`; infinite
+    /// when q ≤ 1 (the mean does not exist).
+    pub fn population_mean(&self) -> f64 {
+        if self.q <= 1.0 {
+            return f64::INFINITY;
+        }
+        self.p * self.gamma / (self.q - 1.0)
+    }
+
+    /// E[Z | x, z̄] = p (γ + x z̄) / (p x + q - 1): the expected spend per
+    /// transaction of a customer with x repeat transactions averaging z̄.
+    /// With x = 0 it is the population mean.
+    pub fn conditional_mean(&self, x: f64, zbar: f64) -> f64 {
+        let den = self.p * x + self.q - 1.0;
+        if den <= 0.0 {
+            return f64::INFINITY;
+        }
+        self.p * (self.gamma + x * zbar) / den
+    }
+
+    /// The log-likelihood of one repeat customer's (x > 0, z̄ > 0).
+    pub fn log_likelihood(&self, x: f64, zbar: f64) -> f64 {
+        let Self { p, q, gamma } = *self;
+        let px = p * x;
+        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
+            + q * gamma.ln()
+            + (px - 1.0) * zbar.ln()
+            + px * x.ln()
+            - (px + q) * (gamma + x * zbar).ln()
+    }
+}
+
+/// The repeat customers, compressed like the BG/NBD population: sorted
+/// (x, z̄) with counts, grouped by x.
+#[derive(Debug, Clone)]
+pub struct Spenders {
+    xs: Vec<f64>,
+    /// Per distinct (x, z̄): index into `xs`, z̄, ln z̄, count.
+    rows: Vec<(usize, f64, f64, f64)>,
+    pub customers: f64,
+    mean_zbar: f64,
+}
+
+impl Spenders {
+    /// From (x, z̄) pairs with x > 0 and z̄ > 0; the result does not depend
+    /// on their order.
+    pub fn new(pairs: &[(f64, f64)]) -> Self {
+        let mut sorted = pairs.to_vec();
+        sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut xs: Vec<f64> = Vec::new();
+        let mut rows: Vec<(usize, f64, f64, f64)> = Vec::new();
+        let mut sum = 0.0;
+        for &(x, z) in &sorted {
+            sum += z;
+            if xs.last().is_none_or(|&v| v.total_cmp(&x).is_ne()) {
+                xs.push(x);
+            }
+            let xi = xs.len() - 1;
+            match rows.last_mut() {
+                Some(row) if row.0 == xi && row.1 == z => row.3 += 1.0,
+                _ => rows.push((xi, z, z.ln(), 1.0)),
+            }
+        }
+        let customers = sorted.len() as f64;
+        Self {
+            xs,
+            rows,
+            customers,
+            mean_zbar: if customers > 0.0 {
+                sum / customers
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// The total log-likelihood at `params`.
+    pub fn log_likelihood(&self, params: &GammaGamma) -> f64 {
+        let mut obj = NegLogLik {
+            data: self,
+            penalty: 0.0,
+            scratch: Vec::new(),
+        };
+        let mut g = [0.0; 3];
+        let theta = [params.p.ln(), params.q.ln(), params.gamma.ln()];
+        -obj.eval(&theta, &mut g) * self.customers
+    }
+}
+
+/// Mean negative log-likelihood in θ = ln(p, q, γ) plus `penalty · Σ θ²`.
+struct NegLogLik<'d> {
+    data: &'d Spenders,
+    penalty: f64,
+    /// Per distinct x: ln Γ(px+q) - ln Γ(px), ψ(px+q), ψ(px), ln x.
+    scratch: Vec<[f64; 4]>,
+}
+
+impl Objective for NegLogLik<'_> {
+    fn eval(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let [p, q, gamma] = [theta[0].exp(), theta[1].exp(), theta[2].exp()];
+        if ![p, q, gamma].iter().all(|v| v.is_finite() && *v > 0.0) {
+            return f64::NAN;
+        }
+        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
+        self.scratch.clear();
+        for &x in &self.data.xs {
+            let px = p * x;
+            self.scratch.push([
+                ln_gamma(px + q) - ln_gamma(px),
+                digamma(px + q),
+                digamma(px),
+                x.ln(),
+            ]);
+        }
+        let (mut ll, mut gp, mut gq, mut gg) = (0.0, 0.0, 0.0, 0.0);
+        for &(xi, z, ln_z, w) in &self.data.rows {
+            let x = self.data.xs[xi];
+            let [lg, dg_pxq, dg_px, ln_x] = self.scratch[xi];
+            let px = p * x;
+            let ln_gxz = (gamma + x * z).ln();
+            ll += w * (lg - lg_q + q * ln_g + (px - 1.0) * ln_z + px * ln_x - (px + q) * ln_gxz);
+            gp += w * x * (dg_pxq - dg_px + ln_z + ln_x - ln_gxz);
+            gq += w * (dg_pxq - dg_q + ln_g - ln_gxz);
+            gg += w * (q / gamma - (px + q) / (gamma + x * z));
+        }
+        let n = self.data.customers;
+        let dl = [gp * p, gq * q, gg * gamma];
+        let mut pen = 0.0;
+        for i in 0..3 {
+            grad[i] = -dl[i] / n + 2.0 * self.penalty * theta[i];
+            pen += theta[i] * theta[i];
+        }
+        -ll / n + self.penalty * pen
+    }
+}
+
+/// A fitted Gamma-Gamma model and how the fit went.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    pub params: GammaGamma,
+    /// Total log-likelihood over the repeat customers (without the penalty).
+    pub log_likelihood: f64,
+    pub report: Report,
+}
+
+/// Fits Gamma-Gamma by maximum likelihood on `data`.
+pub fn fit(data: &Spenders, penalty: f64, opts: optim::Options) -> Fit {
+    let mut obj = NegLogLik {
+        data,
+        penalty,
+        scratch: Vec::with_capacity(data.xs.len()),
+    };
+    // Start at p = 1, q = 2 and γ = the mean z̄, where the population mean
+    // p γ / (q - 1) equals the sample mean.
+    let start = [0.0, 2f64.ln(), data.mean_zbar.max(1e-9).ln()];
+    let report = optim::minimize(&mut obj, &start, opts);
+    let params = GammaGamma {
+        p: report.x[0].exp(),
+        q: report.x[1].exp(),
+        gamma: report.x[2].exp(),
+    };
+    let log_likelihood = data.log_likelihood(&params);
+    Fit {
+        params,
+        log_likelihood,
+        report,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let data = Spenders::new(&[(1.0, 12.0), (3.0, 40.5), (3.0, 18.0), (7.0, 25.25)]);
+        let mut obj = NegLogLik {
+            data: &data,
+            penalty: 0.02,
+            scratch: Vec::new(),
+        };
+        let theta = [1.5, 1.2, 2.7];
+        let mut g = [0.0; 3];
+        obj.eval(&theta, &mut g);
+        for i in 0..3 {
+            let h = 1e-6;
+            let (mut tp, mut tm) = (theta, theta);
+            tp[i] += h;
+            tm[i] -= h;
+            let mut s = [0.0; 3];
+            let fd = (obj.eval(&tp, &mut s) - obj.eval(&tm, &mut s)) / (2.0 * h);
+            assert!((g[i] - fd).abs() < 1e-7, "θ{i}: {} vs {fd}", g[i]);
+        }
+        let params = GammaGamma {
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+        };
+        let direct: f64 = [(1.0, 12.0), (3.0, 40.5), (3.0, 18.0), (7.0, 25.25)]
+            .iter()
+            .map(|&(x, z)| params.log_likelihood(x, z))
+            .sum();
+        assert!((direct - data.log_likelihood(&params)).abs() < 1e-10);
+    }
+
+    #[test]
+    fn conditional_mean_shrinks_towards_the_population_mean() {
+        let gg = GammaGamma {
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+        };
+        assert!((gg.conditional_mean(0.0, 0.0) - gg.population_mean()).abs() < 1e-12);
+        // One purchase of 100 moves the estimate part of the way.
+        let one = gg.conditional_mean(1.0, 100.0);
+        assert!(one > gg.population_mean() && one < 100.0);
+        // Many purchases of 100 move it close to 100.
+        assert!((gg.conditional_mean(1000.0, 100.0) - 100.0).abs() < 0.5);
+        assert_eq!(GammaGamma { q: 0.9, ..gg }.population_mean(), f64::INFINITY);
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Lifetime-value benchmark: the first-party `clv` plugin's fit plus scoring
+# against `lifetimes` 0.11.3 in the same run, on the same data.
+#
+#   bash scripts/bench-clv.sh [N]        # N generated customers, default 1,000,000
+#
+# 1. CDNOW (../shared/data/cdnow/CDNOW_sample.txt, skipped when absent):
+#    the plugin natively and as the sandboxed component through the host
+#    (cargo bench clv_wasm_vs_native), then lifetimes doing the summary, both
+#    fits and the per-customer quantities (scripts/bench_clv_reference.py).
+# 2. N customers from `rapport generate`: the same plugin timings; lifetimes
+#    too when LIFETIMES_N=1 (slow).
+# 3. The whole `rapport run` on those N customers after importing them with
+#    their consents: store -> consent -> plugin in the sandbox on both cores
+#    -> every output stored.
+#
+# lifetimes runs in a virtualenv (default /tmp/lifetimes-venv, created with
+# plugins/clv/reference/requirements.txt when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+VENV=${LIFETIMES_VENV:-/tmp/lifetimes-venv}
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import lifetimes" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet -r plugins/clv/reference/requirements.txt
+fi
+PY="$VENV/bin/python"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; commit $(git rev-parse --short HEAD); $(date -u +%F)"
+cargo build --release --quiet -p rapport
+bench() { cargo bench --quiet -p rapport-plugin --bench clv_wasm_vs_native -- "$@"; }
+
+CDNOW=../shared/data/cdnow/CDNOW_sample.txt
+if [ -f "$CDNOW" ]; then
+    echo "== CDNOW 1/10 sample, as of 1997-09-30"
+    bench cdnow "$CDNOW" 11
+    "$PY" scripts/bench_clv_reference.py cdnow "$CDNOW" 5
+else
+    echo "== CDNOW skipped: $CDNOW not found"
+fi
+
+BIN=$PWD/target/release/rapport
+echo "== $N generated customers, as of 2024-12-31"
+"$BIN" generate --customers "$N" --seed 1 --out "$WORK/sample" >/dev/null
+bench csv "$WORK/sample/transactions.csv" 2024-12-31 3
+if [ "${LIFETIMES_N:-0}" = 1 ]; then
+    "$PY" scripts/bench_clv_reference.py csv "$WORK/sample/transactions.csv" 2024-12-31 1
+fi
+
+echo "== rapport run clv on $N customers (imported with their consents)"
+R=("$BIN" --data-dir "$WORK/data" --identity "$WORK/id.txt")
+"${R[@]}" init >/dev/null
+"${R[@]}" tenant create bench >/dev/null
+echo "privacy notice v1" >"$WORK/notice1.txt"
+echo "privacy notice v2" >"$WORK/notice2.txt"
+"${R[@]}" notice publish --tenant bench --id privacy-notice --file "$WORK/notice1.txt" >/dev/null
+"${R[@]}" notice publish --tenant bench --id privacy-notice --file "$WORK/notice2.txt" >/dev/null
+for kind in customers transactions consents; do
+    "${R[@]}" import --tenant bench --kind "$kind" "$WORK/sample/$kind.csv" >/dev/null
+done
+"${R[@]}" plugin publish "$PWD/plugins/dist/clv-0.1.0.rpkg" >/dev/null
+"${R[@]}" plugin install --tenant bench clv@0.1.0 --purpose analytics_profiling --memory-mib 4096 >/dev/null
+/usr/bin/time -f "rapport run clv (store -> consent -> plugin -> store): %e s wall, %M KiB peak RSS" \
+    "${R[@]}" run --tenant bench --plugin clv --as-of 2024-12-31T00:00:00Z >/dev/null
+"${R[@]}" run list --tenant bench --json | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print("  %s: %d customers scored, %d left out by consent, %d batches, fuel %d, plugin peak memory %.0f MiB, %d ms in the run" % (r["status"], r["subjects"], r["excluded_by_consent"], r["batches"], r["fuel_used"], r["peak_memory_bytes"] / 2**20, r["duration_ms"]))'
