@@ -622,6 +622,14 @@ fn direct_referrals(c: &Customer, scratch: &mut Vec<u64>) -> u32 {
     scratch.len() as u32
 }
 
+/// `"1 customer"`, `"3 customers"`: a count with its noun.
+fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// A weight with at most four decimals and no trailing zeros: `0.5`,
 /// `0.125`, `0.027`.
 fn short(x: f64) -> String {
@@ -641,14 +649,17 @@ pub fn output(config: &Config, subject: u64, reach: &[u32], cut: Cut) -> Output 
         if n > 0 {
             let label = if d == 0 && advocate {
                 format!(
-                    "referred {n} customers directly: an advocate (at least {})",
+                    "referred {} directly: an advocate (at least {})",
+                    count(n, "customer"),
                     config.advocate_min_referrals
                 )
             } else if d == 0 {
-                format!("referred {n} customers directly")
+                format!("referred {} directly", count(n, "customer"))
             } else {
                 format!(
-                    "{n} more customers {} referrals away (x {} each)",
+                    "{} more {} {} referrals away (x {} each)",
+                    n,
+                    if n == 1 { "customer" } else { "customers" },
                     d + 1,
                     short(weight)
                 )

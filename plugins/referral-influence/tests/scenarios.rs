@@ -85,9 +85,9 @@ fn influence_is_reach_by_hop_discounted_per_hop() {
     assert_eq!(
         labels,
         [
-            "referred 1 customers directly",
-            "1 more customers 2 referrals away (x 0.5 each)",
-            "1 more customers 3 referrals away (x 0.25 each)",
+            "referred 1 customer directly",
+            "1 more customer 2 referrals away (x 0.5 each)",
+            "1 more customer 3 referrals away (x 0.25 each)",
         ]
     );
     // Four hops and a slower decay reach the end of the chain.

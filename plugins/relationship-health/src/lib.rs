@@ -760,6 +760,14 @@ pub fn assess(config: &Config, subject: u64, m: &Measures, previous: Option<f64>
     out
 }
 
+/// `"1 customer"`, `"3 customers"`: a count with its noun.
+fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 fn measure_name(f: Factor) -> &'static str {
     match f {
         Factor::Recency => "recency_days",
@@ -799,8 +807,8 @@ fn factor_label(config: &Config, f: Factor, m: &Measures) -> String {
         (Factor::OpenTickets, Some(n)) => format!("{n} open support tickets"),
         (Factor::OpenTickets, None) => "support tickets not available".into(),
         (Factor::Sentiment, Some(s)) => format!(
-            "mean sentiment {s:.2} over {} interactions in the last {history} days",
-            m.sentiment_count
+            "mean sentiment {s:.2} over {} in the last {history} days",
+            count(m.sentiment_count, "interaction")
         ),
         (Factor::Sentiment, None) => format!("no sentiment recorded in the last {history} days"),
         (Factor::Trend, Some(t)) => {

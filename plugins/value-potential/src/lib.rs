@@ -591,6 +591,14 @@ pub fn score(
     Ok(scored)
 }
 
+/// `"1 customer"`, `"3 customers"`: a count with its noun.
+fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// The output of one customer from their facts.
 pub fn output(config: &Config, model: &Model, subject: u64, f: &Facts) -> Output {
     let signals = Signals::of(config, f, model.engagement_reference);
@@ -653,13 +661,14 @@ pub fn output(config: &Config, model: &Model, subject: u64, f: &Facts) -> Output
         None => format!("no purchase yet (recency 0 x weight {})", w.recency),
     };
     let half = window / 2.0;
-    let trend_label = format!(
-        "{} purchases in the last {half} days against {} in the {half} days before (trend {:.2} x weight {})",
-        f.purchases_recent, f.purchases_previous, signals.trend, w.trend
+    let trend_label =
+        format!(
+        "{} in the last {half} days against {} in the {half} days before (trend {:.2} x weight {})",
+        count(f.purchases_recent, "purchase"), f.purchases_previous, signals.trend, w.trend
     );
     let engagement_label = format!(
-        "{} engagements in the last {} days, reference {} (engagement {:.2} x weight {})",
-        f.engagement,
+        "{} in the last {} days, reference {} (engagement {:.2} x weight {})",
+        count(f.engagement, "engagement"),
         config.engagement_window_days,
         model.engagement_reference,
         signals.engagement,
@@ -667,13 +676,17 @@ pub fn output(config: &Config, model: &Model, subject: u64, f: &Facts) -> Output
     );
     let referral_label = if advocate {
         format!(
-            "referred {} customers: an advocate (referrals {:.2} x weight {})",
-            f.referrals, signals.referrals, w.referrals
+            "referred {}: an advocate (referrals {:.2} x weight {})",
+            count(f.referrals, "customer"),
+            signals.referrals,
+            w.referrals
         )
     } else {
         format!(
-            "referred {} customers (referrals {:.2} x weight {})",
-            f.referrals, signals.referrals, w.referrals
+            "referred {} (referrals {:.2} x weight {})",
+            count(f.referrals, "customer"),
+            signals.referrals,
+            w.referrals
         )
     };
     out.because(value_label, 0.0)
