@@ -131,7 +131,25 @@ pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[
 /// First-party packages built into Rapport, by file name (`plugins/dist/`,
 /// written by `scripts/release-first-party.sh`; the test `first_party`
 /// checks that each matches its sources).
-pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[(
-    "rfm-0.1.0.rpkg",
-    include_bytes!("../../../plugins/dist/rfm-0.1.0.rpkg"),
-)];
+pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[
+    (
+        "rfm-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/rfm-0.1.0.rpkg"),
+    ),
+    (
+        "value-potential-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/value-potential-0.1.0.rpkg"),
+    ),
+    (
+        "relationship-health-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/relationship-health-0.1.0.rpkg"),
+    ),
+    (
+        "supplier-scorecard-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/supplier-scorecard-0.1.0.rpkg"),
+    ),
+    (
+        "referral-influence-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/referral-influence-0.1.0.rpkg"),
+    ),
+];
