@@ -11,8 +11,9 @@
 //!   last 90 days against a reference count learned from the population)
 //!   and referrals made.
 //!
-//! `fit` learns the thresholds (population quantiles by default, or absolute
-//! values from the configuration) and the engagement reference. `score`
+//! `fit` learns the thresholds (by default the medians of value and
+//! potential among the customers with realised value, or absolute values
+//! from the configuration) and the engagement reference. `score`
 //! places each customer in one of the four cells
 //! (`high_value_high_potential`, `high_value_low_potential`,
 //! `low_value_high_potential`, `low_value_low_potential`); customers who
@@ -494,7 +495,8 @@ pub struct Model {
     /// population had no customer with a positive value to learn it from
     /// (then nobody is high value).
     pub value_threshold: Option<f64>,
-    /// Customers strictly above this potential are high potential.
+    /// Customers strictly above this potential are high potential; learned
+    /// among the customers with a positive value.
     pub potential_threshold: f64,
     /// Engagement count that scores the full engagement signal.
     pub engagement_reference: f64,
@@ -537,10 +539,19 @@ pub fn fit(
         Threshold::Absolute(a) => Some(a),
         Threshold::Quantile(q) => stats::quantile(&positive, q),
     };
-    let potentials =
-        stats::sorted(all.iter().map(|f| {
-            potential(&Signals::of(config, f, engagement_reference).terms(&config.weights))
-        }));
+    // The potential threshold is calibrated on the customers with realised
+    // value (all customers when nobody has any): in a typical customer base
+    // most customers bought nothing in the window and have next to no
+    // potential, and letting them set the median would make every active
+    // customer "high potential" and empty the high-value/low-potential cell.
+    let valued = positive.len();
+    let potentials = stats::sorted(
+        all.iter()
+            .filter(|f| valued == 0 || f.value > 0.0)
+            .map(|f| {
+                potential(&Signals::of(config, f, engagement_reference).terms(&config.weights))
+            }),
+    );
     let potential_threshold = match config.potential_threshold {
         Threshold::Absolute(a) => a,
         Threshold::Quantile(q) => stats::quantile(&potentials, q).unwrap_or(0.0),

@@ -135,6 +135,31 @@ fn value_threshold_is_the_median_of_positive_values_and_ties_are_low() {
     assert_eq!(value(&out[5], "value_high"), 0.0);
 }
 
+/// The potential threshold is the median potential of the customers with
+/// value: a crowd of inactive customers does not pull it down, so a big
+/// spender who stopped buying is high value but low potential.
+#[test]
+fn the_potential_threshold_is_learned_among_customers_with_value() {
+    let mut pop = vec![
+        spender(1, 300, 1000.0), // big, fading
+        spender(2, 5, 10.0),     // small, recent
+        spender(3, 10, 900.0),   // big, recent
+        spender(4, 200, 20.0),   // small, fading
+    ];
+    pop.extend((10..20).map(|s| customer(s, vec![], vec![], vec![])));
+    let (model, _, _) = fit("{}", &pop);
+    let out = fit_and_score("{}", &pop);
+    // Potentials of the four with value, ascending: 1, 4, 3, 2; the median
+    // (nearest rank) is customer 4's.
+    assert_eq!(model.potential_threshold, out[3].score);
+    let labels: Vec<&str> = out
+        .iter()
+        .map(|o| o.label.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(labels[..4], [HIGH_LOW, LOW_HIGH, HIGH_HIGH, LOW_LOW]);
+    assert!(labels[4..].iter().all(|l| *l == LOW_LOW));
+}
+
 /// Absolute thresholds replace the learned ones.
 #[test]
 fn absolute_thresholds_replace_the_quantiles() {
