@@ -201,4 +201,20 @@ pub const FIRST_PARTY_PACKAGES: &[(&str, &[u8])] = &[
         "clv-0.1.0.rpkg",
         include_bytes!("../../../plugins/dist/clv-0.1.0.rpkg"),
     ),
+    (
+        "value-potential-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/value-potential-0.1.0.rpkg"),
+    ),
+    (
+        "relationship-health-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/relationship-health-0.1.0.rpkg"),
+    ),
+    (
+        "supplier-scorecard-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/supplier-scorecard-0.1.0.rpkg"),
+    ),
+    (
+        "referral-influence-0.1.0.rpkg",
+        include_bytes!("../../../plugins/dist/referral-influence-0.1.0.rpkg"),
+    ),
 ];
