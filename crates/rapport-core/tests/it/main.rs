@@ -5,6 +5,7 @@ mod bad_input;
 mod cdnow;
 mod consent;
 mod erasure;
+mod first_party;
 mod lifecycle;
 mod plaintext;
 mod plugins;
