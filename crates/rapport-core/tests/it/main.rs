@@ -6,6 +6,7 @@ mod cdnow;
 mod clv;
 mod consent;
 mod erasure;
+mod first_party;
 mod lifecycle;
 mod plaintext;
 mod plugins;
