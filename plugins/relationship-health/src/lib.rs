@@ -683,9 +683,10 @@ pub fn fit(
 
 /// Scores a batch: one output per customer, in batch order.
 ///
-/// The host does not hand the installation's previous output to a plugin
-/// yet, so every customer is scored without a previous score and
-/// `change_since_previous` is absent; [`assess`] takes it once it does.
+/// The installation's previous score for each customer arrives as
+/// `previous.score` (granted by the manifest); a customer the previous run
+/// did not score, or the first run, has none and `change_since_previous` is
+/// absent.
 pub fn score(
     config: &Config,
     ctx: &Ctx,
@@ -695,7 +696,10 @@ pub fn score(
     let mut odd = Oddities::default();
     let outputs = batch
         .iter()
-        .map(|c| assess(config, c.subject, &measure(config, ctx, c, &mut odd), None))
+        .map(|c| {
+            let previous = c.previous.as_ref().and_then(|p| p.score);
+            assess(config, c.subject, &measure(config, ctx, c, &mut odd), previous)
+        })
         .collect();
     let mut scored = Scored::new(outputs);
     scored.diagnostics.extend(odd.warnings());
