@@ -238,6 +238,16 @@ impl Tally {
         Ok(Some(c))
     }
 
+    /// The name of the group with this code of attribute `attribute`, as
+    /// [`Tally::code`] interned it.
+    pub fn group_name(&self, attribute: usize, code: u32) -> Option<&str> {
+        self.values
+            .get(attribute)?
+            .names
+            .get(code as usize)
+            .map(String::as_str)
+    }
+
     /// Adds one subject by its attribute values (one per attribute, in
     /// order; `None` or an unknown marker for an unknown value), whether it
     /// was selected, its outcome label and its score. The label and the
