@@ -26,8 +26,21 @@ pub const MAX_ATTRIBUTES: usize = 8;
 pub const MAX_GROUPS: usize = 1000;
 
 /// Values that mean "unknown", compared without case after trimming white
-/// space; an empty value is unknown too.
-pub const UNKNOWN_VALUES: [&str; 7] = ["na", "n/a", "nan", "null", "none", "unknown", "<na>"];
+/// space; an empty value is unknown too. A value the subject chose not to
+/// disclose is unknown as well: it is no group to compare (NYC LL144 audits
+/// report such rows as "unknown" and leave them out of impact ratios).
+pub const UNKNOWN_VALUES: [&str; 10] = [
+    "na",
+    "n/a",
+    "nan",
+    "null",
+    "none",
+    "unknown",
+    "<na>",
+    "undisclosed",
+    "prefer not to say",
+    "prefer_not_to_say",
+];
 
 /// Whether an attribute value means "unknown" (see [`UNKNOWN_VALUES`]).
 pub fn is_unknown(value: &str) -> bool {

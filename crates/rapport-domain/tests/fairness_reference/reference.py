@@ -59,7 +59,8 @@ LEVEL = POLICY["confidence_level"]
 MIN_N = POLICY["min_group_size"]
 MIN_E = POLICY["min_expected_count"]
 SMALL = POLICY["small_group_share"]
-UNKNOWN = {"", "na", "n/a", "nan", "null", "none", "unknown", "<na>"}
+UNKNOWN = {"", "na", "n/a", "nan", "null", "none", "unknown", "<na>", "undisclosed",
+           "prefer not to say", "prefer_not_to_say"}
 CROSS = "\u00d7"
 
 

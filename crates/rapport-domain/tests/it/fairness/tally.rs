@@ -25,10 +25,11 @@ fn unknowns_are_counted_and_error_rates_need_labels() {
     add(&mut t, Some(" "), 5, 0);
     add(&mut t, Some("N/A"), 5, 0);
     add(&mut t, Some("Unknown"), 5, 0);
+    add(&mut t, Some("undisclosed"), 5, 0);
     let a = t.finish(&policy()).expect("finish");
-    assert_eq!(a.n_rows, 825);
+    assert_eq!(a.n_rows, 830);
     assert_eq!(a.selected, 230);
-    assert_eq!(a.n_unknown_excluded["gender"], 25);
+    assert_eq!(a.n_unknown_excluded["gender"], 30);
     let g = a.analysis("gender").expect("analysis");
     assert_eq!((g.n, g.selected), (800, 220));
     assert_eq!(g.groups.len(), 2);
