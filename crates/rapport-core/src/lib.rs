@@ -9,6 +9,7 @@
 //! between the vault and the caller; it is sealed before anything reaches the
 //! store and never appears in errors or logs.
 
+mod audit;
 mod backup;
 mod consent;
 mod dirs;
@@ -18,6 +19,7 @@ mod platform;
 mod plugins;
 mod privacy;
 
+pub use audit::{RunSelection, RUN_PROTECTED};
 pub use backup::{BackupReport, RestoreReport};
 pub use consent::{
     jurisdiction_of, ConsentCheck, ConsentReceipt, ConsentSummary, NewConsent, NoticeInfo,

@@ -6,6 +6,7 @@
 //! tested exhaustively and reused by every edge (CLI, HTTP, plugins).
 
 pub mod consent;
+pub mod fairness;
 pub mod kind;
 pub mod privacy;
 pub mod rows;

@@ -106,6 +106,19 @@ pub struct SubjectOutput {
     pub explanation: String,
 }
 
+/// One output of a run with what a fairness audit needs of its subject:
+/// the subject id (to find its data key) and its sealed protected
+/// attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditedOutput {
+    pub stakeholder_id: i64,
+    pub subject: [u8; 16],
+    pub score: f64,
+    pub label: Option<String>,
+    pub gender_sealed: Option<Vec<u8>>,
+    pub age_band_sealed: Option<Vec<u8>>,
+}
+
 /// One output to store.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputRow {
@@ -787,6 +800,54 @@ impl Store {
         .bind(run_id)
         .fetch_all(&self.pool)
         .await?)
+    /// A page of a run's outputs for a fairness audit: at most `limit`
+    /// outputs of stakeholders with row ids above `after`, in row-id order,
+    /// each with its subject id and sealed gender and age band.
+    pub async fn run_audit_page(
+        &self,
+        tenant: &Tenant,
+        run_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditedOutput>> {
+        type Row = (
+            i64,
+            Vec<u8>,
+            f64,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT o.stakeholder_id, s.subject, o.score, o.label, s.gender_sealed, s.age_band_sealed \
+             FROM plugin_outputs o JOIN stakeholders s ON s.id = o.stakeholder_id \
+             WHERE o.run_id = ? AND s.tenant_id = ? AND o.stakeholder_id > ? \
+             ORDER BY o.stakeholder_id LIMIT ?",
+        )
+        .bind(run_id)
+        .bind(tenant.id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, subject, score, label, gender, age_band)| {
+                let subject: [u8; 16] = subject.as_slice().try_into().map_err(|_| {
+                    StoreError::NotAStore(
+                        "stakeholders".to_owned(),
+                        format!("row {id} has a subject id that is not 16 bytes"),
+                    )
+                })?;
+                Ok(AuditedOutput {
+                    stakeholder_id: id,
+                    subject,
+                    score,
+                    label,
+                    gender_sealed: gender,
+                    age_band_sealed: age_band,
+                })
+            })
+            .collect()
     }
 
     /// How many outputs carry each label in a run, most frequent first.

@@ -70,6 +70,9 @@ pub enum Command {
     Run(crate::cmd::plugin::RunArgs),
     /// The outputs of a run, with their named values and explanations.
     Scores(crate::cmd::plugin::ScoresArgs),
+    /// Audits: fairness of a selection (a file exported from any system, or a stored run).
+    #[command(subcommand)]
+    Audit(crate::cmd::audit::AuditCommand),
 }
 
 #[derive(Debug, Args)]

@@ -2,3 +2,4 @@
 //! they link once.
 
 mod consent;
+mod fairness;

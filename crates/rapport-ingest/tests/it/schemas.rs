@@ -23,6 +23,10 @@ fn generated() -> Vec<(String, String)> {
         "schemas/policy/purposes.schema.json".to_owned(),
         render(&rapport_domain::consent::policy::purposes_schema()),
     ));
+    out.push((
+        "schemas/policy/fairness.schema.json".to_owned(),
+        render(&rapport_domain::fairness::fairness_policy_schema()),
+    ));
     out
 }
 
