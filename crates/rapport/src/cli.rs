@@ -70,6 +70,9 @@ pub enum Command {
     Run(crate::cmd::plugin::RunArgs),
     /// The outputs of a run, with their named values and explanations.
     Scores(crate::cmd::plugin::ScoresArgs),
+    /// The audit module: the tamper-evident log (verify, prove, list, sign and export tree heads).
+    #[command(subcommand)]
+    Audit(crate::cmd::audit::AuditCommand),
 }
 
 #[derive(Debug, Args)]

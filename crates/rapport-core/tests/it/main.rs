@@ -1,6 +1,7 @@
 //! Integration tests of the application layer, on real SQLite files, a real
 //! key store and a real age-encrypted keyring in temporary directories.
 
+mod audit_log;
 mod bad_input;
 mod cdnow;
 mod consent;

@@ -49,7 +49,7 @@ struct QuickstartPlugins {
 }
 
 async fn quickstart_plugins(p: &Platform) -> Result<QuickstartPlugins> {
-    p.publish_first_party()
+    p.publish_first_party().await
         .context("could not publish the first-party plugins")?;
     let installed = p
         .install_plugin(TENANT, "rfm", "marketing_segmentation", None, None)

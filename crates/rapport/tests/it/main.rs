@@ -1,5 +1,6 @@
 //! End-to-end tests of the `rapport` binary: real processes, real files.
 
+mod audit;
 mod cli;
 mod crash;
 mod plugins;
