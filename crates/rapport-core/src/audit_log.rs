@@ -165,9 +165,11 @@ fn head_due(last: Option<&str>, at: &str) -> bool {
 }
 
 fn hash32(bytes: &[u8], what: &str) -> Result<merkle::Hash, CoreError> {
-    bytes
-        .try_into()
-        .map_err(|_| invalid(format!("the audit log holds a malformed {what}; run `rapport audit verify`")))
+    bytes.try_into().map_err(|_| {
+        invalid(format!(
+            "the audit log holds a malformed {what}; run `rapport audit verify`"
+        ))
+    })
 }
 
 fn signed_of(stored: &StoredHead, log: &StoredLog) -> Result<SignedTreeHead, CoreError> {
@@ -277,8 +279,8 @@ async fn append_one(
     let prepared = alog::prepare_entry(&entry, frontier)
         .map_err(|e| invalid(format!("could not encode a `{}` log entry: {e}", p.kind)))?;
     let receipt = signer.sign(&prepared.receipt_message);
-    let text = String::from_utf8(prepared.bytes)
-        .map_err(|_| invalid("a log entry is not UTF-8"))?;
+    let text =
+        String::from_utf8(prepared.bytes).map_err(|_| invalid("a log entry is not UTF-8"))?;
     tx.insert_entry(
         &log.log_id,
         &StoredEntry {
@@ -339,7 +341,11 @@ impl Platform {
     }
 
     /// A note for the platform log.
-    pub(crate) fn platform_note(&self, kind: EntryKind, body: Value) -> Result<AuditNote, CoreError> {
+    pub(crate) fn platform_note(
+        &self,
+        kind: EntryKind,
+        body: Value,
+    ) -> Result<AuditNote, CoreError> {
         note(PLATFORM_LOG.to_owned(), None, kind, body)
     }
 
@@ -372,7 +378,9 @@ impl Platform {
     ) -> Result<LogPin, CoreError> {
         let t = self.store.tenant(tenant).await?;
         let n = self.note_for(&t, kind, body)?;
-        let pins = self.append_notes(&n.log_id.clone(), n.tenant.clone(), vec![n]).await?;
+        let pins = self
+            .append_notes(&n.log_id.clone(), n.tenant.clone(), vec![n])
+            .await?;
         pins.into_iter()
             .next()
             .ok_or_else(|| invalid("the entry was not appended"))
@@ -393,7 +401,11 @@ impl Platform {
     }
 
     /// The keyed pseudonym that stands for a subject in log entries.
-    pub async fn audit_subject(&self, tenant: &str, external_id: &str) -> Result<String, CoreError> {
+    pub async fn audit_subject(
+        &self,
+        tenant: &str,
+        external_id: &str,
+    ) -> Result<String, CoreError> {
         let t = self.store.tenant(tenant).await?;
         Ok(subject_ref(&self.tenant_keys(&t)?, external_id))
     }
@@ -531,16 +543,15 @@ impl Platform {
             .await?
             .ok_or_else(|| invalid("the log has no tree head yet"))?;
         let signed = signed_of(&head, &stored_log)?;
-        Ok(ExportedHead::new(&signed, &self.log_signer(&log_id)?.public_key()))
+        Ok(ExportedHead::new(
+            &signed,
+            &self.log_signer(&log_id)?.public_key(),
+        ))
     }
 
     /// Opens an exported head and checks that it is this log's and signed
     /// with its key.
-    fn own_head(
-        &self,
-        log_id: &str,
-        exported: &ExportedHead,
-    ) -> Result<SignedTreeHead, CoreError> {
+    fn own_head(&self, log_id: &str, exported: &ExportedHead) -> Result<SignedTreeHead, CoreError> {
         let (signed, key) = exported
             .open()
             .map_err(|e| invalid(format!("the tree head file: {e}")))?;
@@ -641,8 +652,11 @@ impl Platform {
             root_hash: hex::encode(signed.head.root),
             head: ExportedHead::new(&signed, &self.log_signer(&log_id)?.public_key()),
         };
-        doc.check()
-            .map_err(|e| invalid(format!("the proof does not check ({e}): run `rapport audit verify`")))?;
+        doc.check().map_err(|e| {
+            invalid(format!(
+                "the proof does not check ({e}): run `rapport audit verify`"
+            ))
+        })?;
         Ok(doc)
     }
 
@@ -872,8 +886,11 @@ fn note(
     if !body.is_object() {
         return Err(invalid("an audit log entry body must be a JSON object"));
     }
-    let body = rapport_audit::canonical::to_string(&body)
-        .map_err(|e| invalid(format!("a `{kind}` log entry body has no canonical form: {e}")))?;
+    let body = rapport_audit::canonical::to_string(&body).map_err(|e| {
+        invalid(format!(
+            "a `{kind}` log entry body has no canonical form: {e}"
+        ))
+    })?;
     Ok(AuditNote {
         uid: new_uid(),
         log_id,
@@ -958,5 +975,9 @@ fn parse_since(s: &str) -> Result<OffsetDateTime, CoreError> {
     }
     rapport_domain::time_fmt::parse_date(s)
         .map(|d| d.midnight().assume_utc())
-        .map_err(|_| invalid(format!("--since `{s}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")))
+        .map_err(|_| {
+            invalid(format!(
+                "--since `{s}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"
+            ))
+        })
 }

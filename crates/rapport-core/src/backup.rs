@@ -80,7 +80,8 @@ impl Platform {
         let stored = self.store.tenants().await?;
         let tenants: Vec<String> = stored.iter().map(|t| t.name.clone()).collect();
         // The backup holds each tenant's (sealed) data: each log says so.
-        let body = json!({"sha256": sha256, "bytes": bytes, "tenants": tenants, "keys_included": false});
+        let body =
+            json!({"sha256": sha256, "bytes": bytes, "tenants": tenants, "keys_included": false});
         let mut notes = vec![self.platform_note(EntryKind::Backup, body.clone())?];
         for t in &stored {
             notes.push(self.note_for(t, EntryKind::Backup, body.clone())?);

@@ -23,10 +23,6 @@ mod privacy;
 
 pub use audit_log::{HeadView, LogEntryView, LogPin, LogRef, VerifyReport, HEAD_INTERVAL};
 pub use backup::{BackupReport, RestoreReport};
-pub use rapport_audit::log::{
-    ConsistencyProofDoc, EntryKind, ExportedHead, InclusionProofDoc, LogReport, Tamper,
-};
-pub use rapport_store::AuditNote;
 pub use consent::{
     jurisdiction_of, ConsentCheck, ConsentReceipt, ConsentSummary, NewConsent, NoticeInfo,
     StoredConsentView,
@@ -43,7 +39,11 @@ pub use privacy::{
     ErasureReport, ExportReport, PrivacyRequestView, RectificationReport, SweepReport,
     EXPORT_FORMAT, WARN_DAYS,
 };
+pub use rapport_audit::log::{
+    ConsistencyProofDoc, EntryKind, ExportedHead, InclusionProofDoc, LogReport, Tamper,
+};
 pub use rapport_plugin::{Limits, PluginKind};
+pub use rapport_store::AuditNote;
 
 pub use rapport_domain::ImportKind;
 pub use rapport_ingest::{Diagnostic, Format};

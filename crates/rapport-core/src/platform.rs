@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use rapport_store::{
     AuditStore, KeyStore, StakeholderProfile, Store, StoredKey, Tenant, TenantCounts,
 };
-use rapport_vault::{
-    Keyring, KeyringOptions, LogSigner, SubjectId, TenantId, TenantKeys, Unlock,
-};
+use rapport_vault::{Keyring, KeyringOptions, LogSigner, SubjectId, TenantId, TenantKeys, Unlock};
 use serde::Serialize;
 
 use crate::{now, CoreError, DataDirs};

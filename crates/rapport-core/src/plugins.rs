@@ -677,7 +677,11 @@ impl Platform {
             )?],
             None => Vec::new(),
         };
-        if !self.store.uninstall_plugin(&t, plugin, &now(), &note).await? {
+        if !self
+            .store
+            .uninstall_plugin(&t, plugin, &now(), &note)
+            .await?
+        {
             return Err(invalid(format!(
                 "plugin `{plugin}` is not installed for tenant `{tenant}`"
             )));

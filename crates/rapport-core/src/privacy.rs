@@ -45,8 +45,8 @@ use zeroize::Zeroizing;
 
 use crate::audit_log::subject_ref;
 use crate::consent::jurisdiction_of;
-use crate::EntryKind;
 use crate::platform::to_wrapped;
+use crate::EntryKind;
 use crate::{now, CoreError, Platform, Profile};
 
 /// Requests due within this many days get a warning.
@@ -541,27 +541,28 @@ impl Platform {
     ) -> Result<i64, CoreError> {
         let at = now();
         let subject = subject_ref(&self.tenant_keys(t)?, &p.external_id);
-        let notes = |id: i64, received: bool| -> Result<Vec<rapport_store::AuditNote>, StoreError> {
-            let mut out = Vec::new();
-            if let Some((k, body)) = &completion {
-                let mut body = body.clone();
-                body["request"] = id.into();
-                out.extend(self.notes_in_tx(t, *k, body)?);
-            }
-            out.extend(self.notes_in_tx(
-                t,
-                EntryKind::PrivacyRequest,
-                json!({
-                    "event": if received { "received_and_completed" } else { "completed" },
-                    "request": id,
-                    "request_kind": kind.as_str(),
-                    "subject": subject,
-                    "outcome": outcome,
-                    "completed_at": at,
-                }),
-            )?);
-            Ok(out)
-        };
+        let notes =
+            |id: i64, received: bool| -> Result<Vec<rapport_store::AuditNote>, StoreError> {
+                let mut out = Vec::new();
+                if let Some((k, body)) = &completion {
+                    let mut body = body.clone();
+                    body["request"] = id.into();
+                    out.extend(self.notes_in_tx(t, *k, body)?);
+                }
+                out.extend(self.notes_in_tx(
+                    t,
+                    EntryKind::PrivacyRequest,
+                    json!({
+                        "event": if received { "received_and_completed" } else { "completed" },
+                        "request": id,
+                        "request_kind": kind.as_str(),
+                        "subject": subject,
+                        "outcome": outcome,
+                        "completed_at": at,
+                    }),
+                )?);
+                Ok(out)
+            };
         if let Some(id) = request {
             self.store
                 .close_privacy_request(

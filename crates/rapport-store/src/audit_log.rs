@@ -62,12 +62,12 @@ impl Store {
 
     /// The queued notes, oldest first, with their outbox row ids.
     pub async fn queued_audit_notes(&self) -> Result<Vec<(i64, AuditNote)>> {
-        let rows: Vec<(i64, Vec<u8>, String, Option<String>, String, String, String)> =
-            sqlx::query_as(
-                "SELECT id, uid, log_id, tenant, kind, body, occurred_at FROM audit_outbox ORDER BY id",
-            )
-            .fetch_all(&self.pool)
-            .await?;
+        type Row = (i64, Vec<u8>, String, Option<String>, String, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, uid, log_id, tenant, kind, body, occurred_at FROM audit_outbox ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, uid, log_id, tenant, kind, body, occurred_at)| {
@@ -211,20 +211,23 @@ impl AuditStore {
 
     /// Every log, by id.
     pub async fn logs(&self) -> Result<Vec<StoredLog>> {
-        let rows: Vec<(String, Option<String>, Vec<u8>, String, String)> = sqlx::query_as(
+        type Row = (String, Option<String>, Vec<u8>, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT log_id, tenant, public_key, key_id, created_at FROM audit_logs ORDER BY log_id",
         )
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(log_id, tenant, public_key, key_id, created_at)| StoredLog {
-                log_id,
-                tenant,
-                public_key,
-                key_id,
-                created_at,
-            })
+            .map(
+                |(log_id, tenant, public_key, key_id, created_at)| StoredLog {
+                    log_id,
+                    tenant,
+                    public_key,
+                    key_id,
+                    created_at,
+                },
+            )
             .collect())
     }
 
@@ -270,10 +273,12 @@ impl AuditStore {
 
     /// The entry appended from outbox note `uid`, if any: (log, seq, leaf hash).
     pub async fn entry_of_note(&self, uid: &[u8; 16]) -> Result<Option<(String, i64, Vec<u8>)>> {
-        Ok(sqlx::query_as("SELECT log_id, seq, leaf_hash FROM audit_entries WHERE uid = ?")
-            .bind(&uid[..])
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT log_id, seq, leaf_hash FROM audit_entries WHERE uid = ?")
+                .bind(&uid[..])
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// The signed tree heads of a log, in the order they were issued.
@@ -344,7 +349,16 @@ impl AppendTx {
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(row.map(
-            |(tenant, public_key, key_id, created_at, size, frontier, last_timestamp, last_head_at)| {
+            |(
+                tenant,
+                public_key,
+                key_id,
+                created_at,
+                size,
+                frontier,
+                last_timestamp,
+                last_head_at,
+            )| {
                 (
                     StoredLog {
                         log_id: log_id.to_owned(),

@@ -32,7 +32,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, SqlitePool};
 
-pub use audit_log::{AppendTx, AuditNote, AuditStore, LogState, StoredEntry, StoredHead, StoredLog};
+pub use audit_log::{
+    AppendTx, AuditNote, AuditStore, LogState, StoredEntry, StoredHead, StoredLog,
+};
 pub use batch::Batch;
 pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
 pub use keystore::{KeyBatch, KeyStore, StoredKey};

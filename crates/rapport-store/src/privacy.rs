@@ -16,8 +16,8 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 
-use crate::AuditNote;
 use crate::records::Tenant;
+use crate::AuditNote;
 use crate::{to_16, Result, Store, StoreError};
 
 /// The prefix of every pseudonymised external id. `#` is outside the import
@@ -450,7 +450,13 @@ impl Store {
                 None,
                 &[(stakeholder_id, pseudonym.to_owned())],
                 erased_at,
-                |_, changed| Ok(if changed > 0 { notes.to_vec() } else { Vec::new() }),
+                |_, changed| {
+                    Ok(if changed > 0 {
+                        notes.to_vec()
+                    } else {
+                        Vec::new()
+                    })
+                },
             )
             .await?;
         Ok(changed > 0)

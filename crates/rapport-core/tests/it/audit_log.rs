@@ -154,15 +154,17 @@ async fn rewrite(c: &mut SqliteConnection, log: &str, seq: i64, entry: &Value, n
     h.update([0u8]);
     h.update(text.as_bytes());
     let leaf = h.finalize().to_vec();
-    sqlx::query("UPDATE audit_entries SET entry = ?, leaf_hash = ?, seq = ? WHERE log_id = ? AND seq = ?")
-        .bind(&text)
-        .bind(&leaf)
-        .bind(new_seq)
-        .bind(log)
-        .bind(seq)
-        .execute(&mut *c)
-        .await
-        .expect("rewrite");
+    sqlx::query(
+        "UPDATE audit_entries SET entry = ?, leaf_hash = ?, seq = ? WHERE log_id = ? AND seq = ?",
+    )
+    .bind(&text)
+    .bind(&leaf)
+    .bind(new_seq)
+    .bind(log)
+    .bind(seq)
+    .execute(&mut *c)
+    .await
+    .expect("rewrite");
 }
 
 async fn entry_count(c: &mut SqliteConnection, log: &str) -> i64 {
@@ -261,7 +263,10 @@ async fn tampered_entries_are_named_by_verification() {
     e["body"]["status"] = "granted".into();
     rewrite(&mut c, &log, 6, &e, 6).await;
     c.close().await.expect("close");
-    assert_eq!(first_bad(&verify(&env, &dirs, None).await), (6, Tamper::Edited));
+    assert_eq!(
+        first_bad(&verify(&env, &dirs, None).await),
+        (6, Tamper::Edited)
+    );
 
     // Deleted: the erasure request disappears.
     let dirs = copy_of(&env, "deleted");
@@ -273,7 +278,10 @@ async fn tampered_entries_are_named_by_verification() {
         .await
         .expect("delete");
     c.close().await.expect("close");
-    assert_eq!(first_bad(&verify(&env, &dirs, None).await), (8, Tamper::Deleted));
+    assert_eq!(
+        first_bad(&verify(&env, &dirs, None).await),
+        (8, Tamper::Deleted)
+    );
 
     // Deleted, and every later entry renumbered to close the gap.
     let dirs = copy_of(&env, "deleted-renumbered");
@@ -364,10 +372,15 @@ async fn tampered_entries_are_named_by_verification() {
     c.close().await.expect("close");
     let r = verify(&env, &dirs, None).await;
     assert!(!r.ok);
-    assert!(r.logs[0].problems.iter().any(|p| p.contains("replaced")), "{r:#?}");
+    assert!(
+        r.logs[0].problems.iter().any(|p| p.contains("replaced")),
+        "{r:#?}"
+    );
     // Appending on top of a tampered log is refused; the entry waits in
     // the outbox instead of being lost.
-    let p = Platform::open(dirs.clone(), &env.unlock).await.expect("open");
+    let p = Platform::open(dirs.clone(), &env.unlock)
+        .await
+        .expect("open");
     p.record_consent(TENANT, consent("C1", ConsentStatus::Withdrawn))
         .await
         .expect("the action itself succeeds");
@@ -426,7 +439,10 @@ async fn a_cut_tail_is_caught_by_an_exported_head() {
     c.close().await.expect("close");
     // The in-log tree heads (entries 1 and 7) are older than the cut.
     let r = verify(&env, &dirs, None).await;
-    assert!(r.ok, "without the exported head the cut is invisible: {r:#?}");
+    assert!(
+        r.ok,
+        "without the exported head the cut is invisible: {r:#?}"
+    );
     let r = verify(&env, &dirs, Some(&head)).await;
     assert_eq!(first_bad(&r), (10, Tamper::Truncated));
     // The untouched original still verifies against the head.
@@ -448,7 +464,12 @@ fn unhex32(s: &str) -> [u8; 32] {
 }
 
 /// RFC 9162 §2.1.3.2.
-fn root_from_inclusion(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]]) -> Option<[u8; 32]> {
+fn root_from_inclusion(
+    index: u64,
+    size: u64,
+    leaf: [u8; 32],
+    path: &[[u8; 32]],
+) -> Option<[u8; 32]> {
     if index >= size {
         return None;
     }
@@ -627,7 +648,9 @@ async fn proofs_check_with_an_independent_verifier() {
     assert!(!consistent(s1 + 1, s2, r1, r2, &path));
 
     // A head of another tenant's log is refused.
-    p.audit_checkpoint(LogRef::Platform).await.expect("platform head");
+    p.audit_checkpoint(LogRef::Platform)
+        .await
+        .expect("platform head");
     let platform = p
         .audit_export_head(LogRef::Platform)
         .await
@@ -718,7 +741,11 @@ async fn queued_entries_survive_a_crash_and_are_appended_once() {
             .expect("queue");
         c.close().await.expect("close");
         let p = env.open().await;
-        let pin = p.audit_pin(&note).await.expect("pin").expect("appended on open");
+        let pin = p
+            .audit_pin(&note)
+            .await
+            .expect("pin")
+            .expect("appended on open");
         assert_eq!(pin.seq, 12);
         let n = p
             .audit_entries(LogRef::Tenant(TENANT), None, None)
@@ -732,7 +759,11 @@ async fn queued_entries_survive_a_crash_and_are_appended_once() {
     // The gate's direct path returns where its entry landed.
     let p = env.open().await;
     let pin = p
-        .audit_append(TENANT, EntryKind::Verdict, serde_json::json!({"verdict": "allow"}))
+        .audit_append(
+            TENANT,
+            EntryKind::Verdict,
+            serde_json::json!({"verdict": "allow"}),
+        )
         .await
         .expect("append");
     assert_eq!(pin.seq, 13);
@@ -742,7 +773,11 @@ async fn queued_entries_survive_a_crash_and_are_appended_once() {
         .expect("entries");
     assert_eq!(listed[0].leaf_hash, pin.leaf_hash);
     assert!(p
-        .audit_append(TENANT, EntryKind::Verdict, serde_json::json!(["not an object"]))
+        .audit_append(
+            TENANT,
+            EntryKind::Verdict,
+            serde_json::json!(["not an object"])
+        )
         .await
         .is_err());
     assert!(p.audit_verify(None, None).await.expect("verify").ok);
@@ -825,9 +860,14 @@ async fn the_log_holds_no_personal_value_in_plaintext() {
     let mut p = env.init().await;
     p.create_tenant(TENANT).await.expect("tenant");
     for kind in ImportKind::ALL {
-        import(&p, TENANT, kind, &sample.join(format!("{}.csv", kind.as_str())))
-            .await
-            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        import(
+            &p,
+            TENANT,
+            kind,
+            &sample.join(format!("{}.csv", kind.as_str())),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
     }
     let subject = ids[3].clone();
     p.record_consent(TENANT, consent(&subject, ConsentStatus::Withdrawn))
@@ -839,9 +879,15 @@ async fn the_log_holds_no_personal_value_in_plaintext() {
         .find_map(|l| l.strip_prefix("# public key: "))
         .expect("public key line")
         .to_owned();
-    p.export_subject(TENANT, &subject, &recipient, &env.tmp.path().join("x.age"), None)
-        .await
-        .expect("export");
+    p.export_subject(
+        TENANT,
+        &subject,
+        &recipient,
+        &env.tmp.path().join("x.age"),
+        None,
+    )
+    .await
+    .expect("export");
     p.rectify_subject(TENANT, &ids[4], "email", "new.address@example.net", None)
         .await
         .expect("rectify");
@@ -854,7 +900,15 @@ async fn the_log_holds_no_personal_value_in_plaintext() {
         .await
         .expect("entries");
     let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
-    for k in ["import", "consent_change", "export", "rectification", "erasure", "retention_sweep", "privacy_request"] {
+    for k in [
+        "import",
+        "consent_change",
+        "export",
+        "rectification",
+        "erasure",
+        "retention_sweep",
+        "privacy_request",
+    ] {
         assert!(kinds.contains(&k), "{k} is logged: {kinds:?}");
     }
 
@@ -865,7 +919,10 @@ async fn the_log_holds_no_personal_value_in_plaintext() {
     let matcher = aho_corasick::AhoCorasick::new(&needles).expect("matcher");
     let check = |what: &str, bytes: &[u8]| {
         if let Some(m) = matcher.find(bytes) {
-            panic!("{what} holds `{}` in plaintext", needles[m.pattern().as_usize()]);
+            panic!(
+                "{what} holds `{}` in plaintext",
+                needles[m.pattern().as_usize()]
+            );
         }
     };
     let listed = serde_json::to_string(&entries).expect("json");

@@ -268,7 +268,11 @@ async fn trust_signature_schema_and_imports_are_checked_at_install() {
     );
 
     // Unsigned packages are not published.
-    let err = p.publish_plugin(&unsigned, None).await.unwrap_err().to_string();
+    let err = p
+        .publish_plugin(&unsigned, None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not signed"), "{err}");
 
     // A signature by a key the tenant does not trust.
@@ -667,7 +671,12 @@ async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
     );
     assert!(p.publish_plugin(&v1, None).await.expect("publish").added);
     // Publishing the same bytes again changes nothing.
-    assert!(!p.publish_plugin(&v1, None).await.expect("publish again").added);
+    assert!(
+        !p.publish_plugin(&v1, None)
+            .await
+            .expect("publish again")
+            .added
+    );
     // Other bytes under a published version are refused.
     let other = package(
         env.tmp.path(),
@@ -679,7 +688,11 @@ async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
         Some("{}"),
         true,
     );
-    let err = p.publish_plugin(&other, None).await.unwrap_err().to_string();
+    let err = p
+        .publish_plugin(&other, None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("already published"), "{err}");
     p.publish_plugin(&v2, None).await.expect("publish v2");
     let listed: Vec<String> = p

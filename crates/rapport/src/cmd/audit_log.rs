@@ -220,7 +220,9 @@ async fn audit_log(ctx: &Ctx, p: &Platform, cmd: AuditLogCommand) -> Result<()> 
             let doc = p
                 .audit_consistency(log.log(), &old, new.as_ref())
                 .await
-                .with_context(|| format!("could not prove the consistency of {}'s log", log.name()))?;
+                .with_context(|| {
+                    format!("could not prove the consistency of {}'s log", log.name())
+                })?;
             emit(out.as_deref(), &doc)?;
         }
         AuditLogCommand::Log { log, since, kind } => {

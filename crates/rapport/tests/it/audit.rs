@@ -32,11 +32,12 @@ async fn edit_entry(db: &Path, seq: i64, from: &str, to: &str) {
         .execute(&mut c)
         .await
         .expect("drop trigger");
-    let (text,): (String,) = sqlx::query_as("SELECT entry FROM audit_entries WHERE seq = ? AND kind = 'import'")
-        .bind(seq)
-        .fetch_one(&mut c)
-        .await
-        .expect("entry");
+    let (text,): (String,) =
+        sqlx::query_as("SELECT entry FROM audit_entries WHERE seq = ? AND kind = 'import'")
+            .bind(seq)
+            .fetch_one(&mut c)
+            .await
+            .expect("entry");
     assert!(text.contains(from), "{text}");
     let edited = text.replacen(from, to, 1);
     let leaf = Sha256::new()
@@ -44,13 +45,15 @@ async fn edit_entry(db: &Path, seq: i64, from: &str, to: &str) {
         .chain_update(edited.as_bytes())
         .finalize()
         .to_vec();
-    sqlx::query("UPDATE audit_entries SET entry = ?, leaf_hash = ? WHERE seq = ? AND kind = 'import'")
-        .bind(&edited)
-        .bind(&leaf)
-        .bind(seq)
-        .execute(&mut c)
-        .await
-        .expect("edit");
+    sqlx::query(
+        "UPDATE audit_entries SET entry = ?, leaf_hash = ? WHERE seq = ? AND kind = 'import'",
+    )
+    .bind(&edited)
+    .bind(&leaf)
+    .bind(seq)
+    .execute(&mut c)
+    .await
+    .expect("edit");
     c.close().await.expect("close");
 }
 
@@ -72,14 +75,19 @@ async fn verify_prove_and_export_through_the_binary() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["logs"][0]["entries"], 6);
 
-    let listed = json(&mut cmd(&["audit", "log", "--tenant", "acme", "--kind", "import"]));
+    let listed = json(&mut cmd(&[
+        "audit", "log", "--tenant", "acme", "--kind", "import",
+    ]));
     let kinds: Vec<&str> = listed
         .as_array()
         .expect("array")
         .iter()
         .map(|e| e["body"]["import_kind"].as_str().expect("import kind"))
         .collect();
-    assert_eq!(kinds, ["customers", "suppliers", "transactions", "consents"]);
+    assert_eq!(
+        kinds,
+        ["customers", "suppliers", "transactions", "consents"]
+    );
     let text = ok(&mut cmd(&["audit", "log", "--tenant", "acme"]));
     assert!(text.contains("tenant_create"), "{text}");
 
@@ -95,25 +103,51 @@ async fn verify_prove_and_export_through_the_binary() {
     let again = run(cmd(&["audit", "export-head", "--tenant", "acme", "--out"]).arg(&head));
     assert!(!again.status.success());
 
-    let proof_text = ok(cmd(&["audit", "prove", "--tenant", "acme", "--entry", "3", "--head"]).arg(&head));
+    let proof_text = ok(cmd(&[
+        "audit", "prove", "--tenant", "acme", "--entry", "3", "--head",
+    ])
+    .arg(&head));
     let proof: serde_json::Value = serde_json::from_str(&proof_text).expect("proof JSON");
     assert_eq!(proof["leaf_index"], 3);
     assert_eq!(proof["tree_size"], 6);
     assert_eq!(proof["root_hash"], exported["root_hash"]);
     let entry = proof["entry"].as_str().expect("entry");
-    let leaf = hex::encode(Sha256::new().chain_update([0u8]).chain_update(entry.as_bytes()).finalize());
+    let leaf = hex::encode(
+        Sha256::new()
+            .chain_update([0u8])
+            .chain_update(entry.as_bytes())
+            .finalize(),
+    );
     assert_eq!(proof["leaf_hash"], leaf.as_str());
-    let beyond = run(cmd(&["audit", "prove", "--tenant", "acme", "--entry", "6", "--head"]).arg(&head));
+    let beyond = run(cmd(&[
+        "audit", "prove", "--tenant", "acme", "--entry", "6", "--head",
+    ])
+    .arg(&head));
     assert!(!beyond.status.success());
     assert!(String::from_utf8_lossy(&beyond.stderr).contains("not covered"));
 
     // More activity, another head, and the consistency proof between them.
-    ok(&mut cmd(&["consent", "record", "--tenant", "acme", "--subject", "C1", "--purpose",
-        "direct_marketing_email", "--status", "withdrawn", "--jurisdiction", "EU"]));
+    ok(&mut cmd(&[
+        "consent",
+        "record",
+        "--tenant",
+        "acme",
+        "--subject",
+        "C1",
+        "--purpose",
+        "direct_marketing_email",
+        "--status",
+        "withdrawn",
+        "--jurisdiction",
+        "EU",
+    ]));
     let later = tmp.path().join("later.json");
     ok(&mut cmd(&["audit", "checkpoint", "--tenant", "acme"]));
     ok(&mut cmd(&["audit", "export-head", "--tenant", "acme", "--out"]).arg(&later));
-    let consistency = ok(cmd(&["audit", "consistency", "--tenant", "acme", "--from"]).arg(&head).arg("--to").arg(&later));
+    let consistency = ok(cmd(&["audit", "consistency", "--tenant", "acme", "--from"])
+        .arg(&head)
+        .arg("--to")
+        .arg(&later));
     let consistency: serde_json::Value = serde_json::from_str(&consistency).expect("json");
     assert_eq!(consistency["first_size"], 6);
     assert_eq!(consistency["second_size"], 8);
@@ -123,7 +157,13 @@ async fn verify_prove_and_export_through_the_binary() {
 
     // The platform log records nothing yet but can be checkpointed.
     ok(&mut cmd(&["audit", "checkpoint", "--platform"]));
-    let both = run(&mut cmd(&["audit", "log", "--tenant", "acme", "--platform"]));
+    let both = run(&mut cmd(&[
+        "audit",
+        "log",
+        "--tenant",
+        "acme",
+        "--platform",
+    ]));
     assert!(!both.status.success(), "one log at a time");
 
     // Tampering: the customers import now claims another row count, and
@@ -133,7 +173,10 @@ async fn verify_prove_and_export_through_the_binary() {
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     let stdout = String::from_utf8_lossy(&failed.stdout);
-    assert!(stdout.contains("first bad entry: entry 2 (edited)"), "{stdout}");
+    assert!(
+        stdout.contains("first bad entry: entry 2 (edited)"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains("the audit log failed verification: tenant `acme`: entry 2 (edited)"),
         "{stderr}"
