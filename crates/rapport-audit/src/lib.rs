@@ -6,5 +6,14 @@
 //! keeps the tamper-evident log's hashing and proofs, and renders reports.
 //! It does no database or key IO of its own: `rapport-core` hands it
 //! records and signs with keys from `rapport-vault`.
+//!
+//! * [`canonical`]: RFC 8785 canonical JSON, the bytes everything signed
+//!   or hashed here is computed over;
+//! * [`fairness`]: fairness audits of a selection, from a CSV export or a
+//!   stored run, into canonical reports;
+//! * [`log`]: the per-tenant Merkle log (RFC 9162), its entries, receipts,
+//!   tree heads, proofs and offline verification.
 
+pub mod canonical;
 pub mod fairness;
+pub mod log;

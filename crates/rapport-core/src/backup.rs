@@ -7,12 +7,23 @@
 //! from it), and only then renames the staging copy over `rapport.db`: a
 //! restored backup never brings an erased person back, not even for the
 //! time between the rename and the next open.
+//!
+//! The audit log (`audit.db`) is never part of a backup nor replaced by a
+//! restore: a restore of an older `rapport.db` must not truncate a log
+//! that exported tree heads have committed to. Both are recorded in the
+//! platform log and in the log of every tenant they concern: a backup right
+//! after it is written, a restore through notes queued inside the restored
+//! file before it is swapped in, so they are appended when it is first
+//! opened (and never if the swap does not happen).
 
 use std::path::{Path, PathBuf};
 
-use rapport_store::{KeyStore, Store};
+use rapport_audit::log::EntryKind;
+use rapport_store::{AuditStore, KeyStore, Store};
 use rapport_vault::{Keyring, TenantId, Unlock};
 use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::{CoreError, DataDirs, Platform};
 
@@ -25,6 +36,8 @@ pub struct BackupReport {
     /// The backup holds no keys: restore it next to this data directory's
     /// key directory, which must be kept (and backed up) apart.
     pub keys_included: bool,
+    /// SHA-256 of the backup file, as recorded in the audit log.
+    pub sha256: String,
 }
 
 /// What a restore did.
@@ -36,6 +49,8 @@ pub struct RestoreReport {
     /// Erasures recorded in the key store after the backup was taken, now
     /// applied to the restored store.
     pub erasures_replayed: u64,
+    /// SHA-256 of the restored file, as recorded in the audit log.
+    pub sha256: String,
 }
 
 impl Platform {
@@ -61,19 +76,24 @@ impl Platform {
         let bytes = std::fs::metadata(out)
             .map_err(|e| CoreError::io(out.display(), e))?
             .len();
-        let tenants = self
-            .store
-            .tenants()
-            .await?
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
+        let sha256 = file_sha256(out)?;
+        let stored = self.store.tenants().await?;
+        let tenants: Vec<String> = stored.iter().map(|t| t.name.clone()).collect();
+        // The backup holds each tenant's (sealed) data: each log says so.
+        let body =
+            json!({"sha256": sha256, "bytes": bytes, "tenants": tenants, "keys_included": false});
+        let mut notes = vec![self.platform_note(EntryKind::Backup, body.clone())?];
+        for t in &stored {
+            notes.push(self.note_for(t, EntryKind::Backup, body.clone())?);
+        }
+        self.record_notes(&notes).await?;
         tracing::info!(out = %out.display(), bytes, "backup written");
         Ok(BackupReport {
             out: out.to_path_buf(),
             bytes,
             tenants,
             keys_included: false,
+            sha256,
         })
     }
 
@@ -87,8 +107,10 @@ impl Platform {
         file: &Path,
     ) -> Result<RestoreReport, CoreError> {
         let tenants = Store::validate_backup(file).await?;
+        let sha256 = file_sha256(file)?;
         // Unlock first: a wrong secret must change nothing.
-        let keyring = Keyring::open(&dirs.keyring(), unlock)?;
+        let mut keyring = Keyring::open(&dirs.keyring(), unlock)?;
+        let platform_signer = keyring.platform_log_signer()?;
         for (name, uuid) in &tenants {
             if keyring.tenant(TenantId(*uuid)).is_err() {
                 return Err(CoreError::Invalid(format!(
@@ -98,6 +120,7 @@ impl Platform {
             }
         }
         let keys = KeyStore::open(&dirs.keystore()).await?;
+        let audit = AuditStore::open_or_create(&dirs.audit_log()).await?;
 
         let staging = dirs.data.join("rapport.db.restoring");
         remove_with_sidecars(&staging)?;
@@ -110,16 +133,24 @@ impl Platform {
                 store,
                 keys: keys.clone(),
                 keyring,
+                audit: audit.clone(),
+                platform_signer,
                 // Restoring runs no plugin.
                 cache_key: [0; 32],
                 host: std::sync::OnceLock::new(),
             };
-            let replayed = platform.replay_erasures().await;
+            let replayed = async {
+                let n = platform.replay_erasures().await?;
+                platform.queue_restore_notes(&sha256, n).await?;
+                Ok::<_, CoreError>(n)
+            }
+            .await;
             platform.store.close().await;
             replayed
         }
         .await;
         keys.close().await;
+        audit.close().await;
         let replayed = match replayed {
             Ok(n) => n,
             Err(e) => {
@@ -145,8 +176,31 @@ impl Platform {
             database,
             tenants: tenants.into_iter().map(|(n, _)| n).collect(),
             erasures_replayed: replayed,
+            sha256,
         })
     }
+
+    /// Queues, in the store being restored, the restore's entries for the
+    /// platform log and every tenant's log.
+    async fn queue_restore_notes(&self, sha256: &str, replayed: u64) -> Result<(), CoreError> {
+        let stored = self.store.tenants().await?;
+        let names: Vec<&str> = stored.iter().map(|t| t.name.as_str()).collect();
+        let body = json!({"sha256": sha256, "tenants": names, "erasures_replayed": replayed});
+        let mut notes = vec![self.platform_note(EntryKind::Restore, body.clone())?];
+        for t in &stored {
+            notes.push(self.note_for(t, EntryKind::Restore, body.clone())?);
+        }
+        self.store.queue_audit_notes(&notes).await?;
+        Ok(())
+    }
+}
+
+/// SHA-256 of a file, hex.
+fn file_sha256(path: &Path) -> Result<String, CoreError> {
+    let mut f = std::fs::File::open(path).map_err(|e| CoreError::io(path.display(), e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| CoreError::io(path.display(), e))?;
+    Ok(hex::encode(h.finalize()))
 }
 
 fn sidecars(path: &Path) -> [PathBuf; 3] {

@@ -516,18 +516,20 @@ impl Platform {
         }
         let tenant = self.store.tenant(tenant).await?;
         let (stakeholder_id, _) = self.store.stakeholder_ref(&tenant, &c.subject).await?;
+        let mut notice_sha256 = None;
         if let Some((id, v)) = &c.notice {
             let known = self
                 .store
                 .notices(&tenant)
                 .await?
-                .iter()
-                .any(|n| &n.notice_id == id && n.version == *v);
-            if !known {
+                .into_iter()
+                .find(|n| &n.notice_id == id && n.version == *v);
+            let Some(known) = known else {
                 return Err(CoreError::Invalid(format!(
                     "notice `{id}` version {v} is not published (see `rapport notice list`)"
                 )));
-            }
+            };
+            notice_sha256 = Some(known.content_sha256);
         }
         let id =
             c.id.clone()
@@ -575,7 +577,30 @@ impl Platform {
             expires_at,
             &tk,
         );
-        self.store.append_consent(&tenant, &record).await?;
+        // Free-text fields (source, evidence reference, actor) stay out of
+        // the entry: they could name a person. The keyed fingerprint binds
+        // the whole record, them included.
+        let body = serde_json::json!({
+            "record": crate::audit_log::record_ref(&tk, &id),
+            "version": version,
+            "subject": crate::audit_log::subject_ref(&tk, &c.subject),
+            "purpose": c.purpose,
+            "lawful_basis": c.lawful_basis.as_str(),
+            "status": c.status.as_str(),
+            "jurisdiction": c.jurisdiction,
+            "method": c.method.as_str(),
+            "recorded_at": recorded_at,
+            "expires_at": record.expires_at,
+            "explicit": c.explicit,
+            "given_by": c.given_by.as_str(),
+            "notice": c.notice.as_ref().map(|(id, v)| serde_json::json!({
+                "id": id, "version": v, "sha256": notice_sha256,
+            })),
+            "fingerprint": hex::encode(record.fingerprint),
+        });
+        let note = self.note_for(&tenant, rapport_audit::log::EntryKind::ConsentChange, body)?;
+        self.store.append_consent(&tenant, &record, &[note]).await?;
+        self.flush_after_commit().await;
         tracing::info!(tenant = %tenant.name, record = %id, version, purpose = %c.purpose, "consent recorded");
         Ok(ConsentReceipt {
             id,
@@ -609,8 +634,28 @@ impl Platform {
         let at = now();
         let version = self
             .store
-            .publish_notice(&tenant, notice_id, content, &sha, material_change, &at)
+            .publish_notice(
+                &tenant,
+                notice_id,
+                content,
+                &sha,
+                material_change,
+                &at,
+                |version| {
+                    self.notes_in_tx(
+                        &tenant,
+                        rapport_audit::log::EntryKind::NoticePublish,
+                        serde_json::json!({
+                            "notice": notice_id,
+                            "version": version,
+                            "sha256": sha,
+                            "material_change": material_change,
+                        }),
+                    )
+                },
+            )
             .await?;
+        self.flush_after_commit().await;
         Ok(NoticeInfo {
             notice_id: notice_id.to_owned(),
             version,

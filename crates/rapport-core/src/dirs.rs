@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! DATA_DIR/rapport.db        the main store (SQLite, WAL)
+//! DATA_DIR/audit.db          the tamper-evident audit log (never restored)
 //! KEY_DIR/keyring.age        tenant key-encryption keys, age-encrypted
 //! KEY_DIR/keys.db            wrapped subject data keys and erasure records
 //! ```
@@ -38,6 +39,12 @@ impl DataDirs {
     /// The main store.
     pub fn database(&self) -> PathBuf {
         self.data.join("rapport.db")
+    }
+
+    /// The audit log database. A restore of the main store never touches
+    /// it, so the log outlives any older copy of the data.
+    pub fn audit_log(&self) -> PathBuf {
+        self.data.join("audit.db")
     }
 
     /// The age-encrypted keyring.

@@ -7,7 +7,9 @@
 //! a dry run that only collects diagnostics; at the end both transactions
 //! roll back and the store is exactly as it was. On success the key store
 //! commits first and the main store second: a crash between the two leaves
-//! unused keys, never sealed data without its key.
+//! unused keys, never sealed data without its key. The import's audit log
+//! entry (kind, the file's SHA-256, counts, and for consent records a
+//! digest of those appended) commits with the main store's transaction.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -113,6 +115,11 @@ struct Run<'a> {
     sealing: Option<tokio::task::JoinHandle<Result<Sealed, CoreError>>>,
     /// The purpose registry consent records are checked against.
     purposes: rapport_domain::consent::PurposeRegistry,
+    /// Consent records appended, and SHA-256 over their keyed fingerprints
+    /// in the order appended (the audit log's evidence of which records
+    /// this batch added, without their content).
+    consents_appended: u64,
+    consent_digest: Sha256,
 }
 
 impl Platform {
@@ -160,6 +167,8 @@ impl Platform {
             sealing: None,
             purposes: rapport_domain::consent::PurposeRegistry::default_policy()
                 .map_err(|e| CoreError::Invalid(format!("the purpose policy is invalid: {e}")))?,
+            consents_appended: 0,
+            consent_digest: Sha256::new(),
         };
         run.tombstones = crate::privacy::has_tombstones(&run.index);
         let mut rows = 0u64;
@@ -194,6 +203,7 @@ impl Platform {
             .lock()
             .map(|h| h.clone().finalize().into())
             .unwrap_or([0; 32]);
+        let finished_at = now();
         batch
             .record_import(&ImportRecord {
                 kind: kind.as_str().to_owned(),
@@ -202,11 +212,32 @@ impl Platform {
                 rows,
                 written: run.counts.written,
                 unchanged: run.counts.unchanged,
-                finished_at: now(),
+                finished_at: finished_at.clone(),
             })
+            .await?;
+        // The source name is left out of the entry: a path can name a person.
+        let mut body = serde_json::json!({
+            "import_kind": kind.as_str(),
+            "sha256": hex::encode(sha256),
+            "rows": rows,
+            "written": run.counts.written,
+            "unchanged": run.counts.unchanged,
+            "skipped_erased": run.skipped_erased,
+            "new_subjects": run.new_subjects,
+            "finished_at": finished_at,
+        });
+        if kind == ImportKind::Consents {
+            body["consent_records"] = serde_json::json!({
+                "appended": run.consents_appended,
+                "fingerprints_sha256": hex::encode(run.consent_digest.clone().finalize()),
+            });
+        }
+        batch
+            .queue_audit(&[self.note_for(&tenant, rapport_audit::log::EntryKind::Import, body)?])
             .await?;
         key_batch.commit().await?;
         batch.commit().await?;
+        self.flush_after_commit().await;
         let report = ImportReport {
             tenant: tenant.name.clone(),
             kind: kind.as_str().to_owned(),
@@ -828,6 +859,10 @@ impl Run<'_> {
         }
         if self.writing() {
             self.counts += batch.append_consents(&fresh).await?;
+            for c in &fresh {
+                self.consent_digest.update(c.fingerprint);
+            }
+            self.consents_appended += fresh.len() as u64;
         }
         Ok(())
     }

@@ -2,14 +2,17 @@
 //!
 //! [`Platform`] opens a data directory (the main store, the key store and the
 //! age-encrypted keyring) and runs the use cases: tenants, imports, reading a
-//! subject's profile, crypto-shredding and key rotation. The CLI and, later,
-//! the HTTP server are thin shells over it.
+//! subject's profile, crypto-shredding and key rotation. Every action of
+//! note is appended to the tenant's tamper-evident audit log (see
+//! `audit_log`). The CLI and, later, the HTTP server are thin shells over
+//! it.
 //!
 //! Architecture invariant: plaintext personal data exists only in memory,
 //! between the vault and the caller; it is sealed before anything reaches the
 //! store and never appears in errors or logs.
 
 mod audit;
+mod audit_log;
 mod backup;
 mod consent;
 mod dirs;
@@ -20,6 +23,7 @@ mod plugins;
 mod privacy;
 
 pub use audit::{RunSelection, RUN_PROTECTED};
+pub use audit_log::{HeadView, LogEntryView, LogPin, LogRef, VerifyReport, HEAD_INTERVAL};
 pub use backup::{BackupReport, RestoreReport};
 pub use consent::{
     jurisdiction_of, ConsentCheck, ConsentReceipt, ConsentSummary, NewConsent, NoticeInfo,
@@ -37,7 +41,11 @@ pub use privacy::{
     ErasureReport, ExportReport, PrivacyRequestView, RectificationReport, SweepReport,
     EXPORT_FORMAT, WARN_DAYS,
 };
+pub use rapport_audit::log::{
+    ConsistencyProofDoc, EntryKind, ExportedHead, InclusionProofDoc, LogReport, Tamper,
+};
 pub use rapport_plugin::{Limits, PluginKind};
+pub use rapport_store::AuditNote;
 
 pub use rapport_domain::ImportKind;
 pub use rapport_ingest::{Diagnostic, Format};

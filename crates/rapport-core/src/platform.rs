@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use rapport_store::{KeyStore, StakeholderProfile, Store, StoredKey, Tenant, TenantCounts};
-use rapport_vault::{Keyring, KeyringOptions, SubjectId, TenantId, TenantKeys, Unlock};
+use rapport_store::{
+    AuditStore, KeyStore, StakeholderProfile, Store, StoredKey, Tenant, TenantCounts,
+};
+use rapport_vault::{Keyring, KeyringOptions, LogSigner, SubjectId, TenantId, TenantKeys, Unlock};
 use serde::Serialize;
 
 use crate::{now, CoreError, DataDirs};
@@ -17,6 +19,10 @@ pub struct Platform {
     pub(crate) store: Store,
     pub(crate) keys: KeyStore,
     pub(crate) keyring: Keyring,
+    /// The tamper-evident audit log (`audit.db`).
+    pub(crate) audit: AuditStore,
+    /// Signs the data directory's own audit log.
+    pub(crate) platform_signer: LogSigner,
     /// Authenticates the plugin host's compiled-artifact cache.
     pub(crate) cache_key: [u8; 32],
     /// The plugin host, started on first use.
@@ -119,20 +125,29 @@ impl Platform {
         let result = async {
             let mut keyring = Keyring::create(&dirs.keyring(), unlock, opts)?;
             let cache_key = keyring.platform_key(PLUGIN_CACHE_KEY)?;
+            let platform_signer = keyring.platform_log_signer()?;
             let keys = KeyStore::create(&dirs.keystore()).await?;
             let store = Store::create(&dirs.database()).await?;
+            let audit = AuditStore::open_or_create(&dirs.audit_log()).await?;
             Ok::<_, CoreError>(Platform {
                 dirs: dirs.clone(),
                 store,
                 keys,
                 keyring,
+                audit,
+                platform_signer,
                 cache_key,
                 host: std::sync::OnceLock::new(),
             })
         }
         .await;
         if result.is_err() {
-            for path in [dirs.keyring(), dirs.keystore(), dirs.database()] {
+            for path in [
+                dirs.keyring(),
+                dirs.keystore(),
+                dirs.database(),
+                dirs.audit_log(),
+            ] {
                 remove_with_sidecars(&path);
             }
         }
@@ -147,26 +162,34 @@ impl Platform {
         }
         let mut keyring = Keyring::open(&dirs.keyring(), unlock)?;
         let cache_key = keyring.platform_key(PLUGIN_CACHE_KEY)?;
+        let platform_signer = keyring.platform_log_signer()?;
         let keys = KeyStore::open(&dirs.keystore()).await?;
         let store = Store::open(&dirs.database()).await?;
+        let audit = AuditStore::open_or_create(&dirs.audit_log()).await?;
         let platform = Platform {
             dirs,
             store,
             keys,
             keyring,
+            audit,
+            platform_signer,
             cache_key,
             host: std::sync::OnceLock::new(),
         };
         // A database copied in from before an erasure must not serve the
         // erased subject: apply what the key store records first.
         platform.replay_erasures_on_open().await?;
+        // Entries of actions that committed before a crash, or that a
+        // restore queued, are appended now.
+        platform.flush_after_commit().await;
         Ok(platform)
     }
 
-    /// Closes both databases cleanly.
+    /// Closes every database cleanly.
     pub async fn close(self) {
         self.store.close().await;
         self.keys.close().await;
+        self.audit.close().await;
     }
 
     /// The paths this platform uses.
@@ -184,7 +207,25 @@ impl Platform {
         // The key first: a tenant row without a key would be unusable, while
         // a key without a row is harmless.
         self.keyring.add_tenant(TenantId(id))?;
-        let tenant = self.store.create_tenant(name, id, &now()).await?;
+        let signer = self.keyring.tenant(TenantId(id))?.log_signer();
+        // The tenant's log starts with its creation, so a tenant without a
+        // log is one whose log was deleted.
+        let pending = Tenant {
+            id: 0,
+            uuid: id,
+            name: name.to_owned(),
+            created_at: now(),
+        };
+        let note = self.note_for(
+            &pending,
+            rapport_audit::log::EntryKind::TenantCreate,
+            serde_json::json!({"name": name, "key_id": signer.key_id()}),
+        )?;
+        let tenant = self
+            .store
+            .create_tenant(name, id, &pending.created_at, &[note])
+            .await?;
+        self.flush_after_commit().await;
         Ok(TenantInfo::new(&tenant, TenantCounts::default()))
     }
 

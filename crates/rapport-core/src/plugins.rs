@@ -35,7 +35,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::{now, CoreError, Platform};
+use crate::{now, CoreError, EntryKind, Platform};
 
 /// Records scored per call unless a run asks otherwise.
 pub const DEFAULT_BATCH: usize = 1000;
@@ -251,7 +251,7 @@ impl Platform {
     /// immutable: the same bytes again is a no-op, different bytes under a
     /// published version are refused. With `key`, the signature is checked
     /// against it first.
-    pub fn publish_plugin(
+    fn publish_into_registry(
         &self,
         package: &Path,
         key: Option<&PublicKey>,
@@ -296,8 +296,40 @@ impl Platform {
         })
     }
 
+    /// Publishes a signed package into the registry (see
+    /// `publish_into_registry`) and records the publication in the
+    /// platform's audit log; a package published again, unchanged, is not
+    /// recorded twice.
+    pub async fn publish_plugin(
+        &self,
+        package: &Path,
+        key: Option<&PublicKey>,
+    ) -> Result<PublishReport, CoreError> {
+        let report = self.publish_into_registry(package, key)?;
+        if report.added {
+            let p = &report.plugin;
+            let package_sha256 = std::fs::read(&p.path)
+                .map(|b| sha256_hex(&b))
+                .map_err(|e| CoreError::io(&p.path, e))?;
+            let note = self.platform_note(
+                EntryKind::PluginPublish,
+                serde_json::json!({
+                    "plugin": p.id,
+                    "version": p.version,
+                    "plugin_kind": p.kind,
+                    "component_digest": p.component_digest,
+                    "package_sha256": package_sha256,
+                    "signer_key_id": p.signer_key_id,
+                    "inputs": p.inputs,
+                }),
+            )?;
+            self.record_notes(&[note]).await?;
+        }
+        Ok(report)
+    }
+
     /// Publishes the first-party packages built into this binary.
-    pub fn publish_first_party(&self) -> Result<Vec<PublishReport>, CoreError> {
+    pub async fn publish_first_party(&self) -> Result<Vec<PublishReport>, CoreError> {
         let keys = first_party_keys();
         let mut out = Vec::new();
         for (name, bytes) in rapport_plugin::FIRST_PARTY_PACKAGES {
@@ -308,7 +340,7 @@ impl Platform {
             pkg.verify(&keys)
                 .map_err(|e| invalid(format!("built-in package {name}: {e}")))?;
             let key = keys.first();
-            out.push(self.publish_plugin(&path, key)?);
+            out.push(self.publish_plugin(&path, key).await?);
         }
         Ok(out)
     }
@@ -533,6 +565,35 @@ impl Platform {
         let withheld_json = serde_json::to_string(&withheld).map_err(|e| invalid(e.to_string()))?;
         let limits_json = serde_json::to_string(&limits).map_err(|e| invalid(e.to_string()))?;
         let at = now();
+        // Installing over a current installation of the same plugin is an
+        // upgrade (or a change of version) and says what it replaced.
+        let previous = self
+            .store
+            .installations(&t)
+            .await?
+            .into_iter()
+            .find(|i| i.plugin_id == m.id);
+        let (kind, previous) = match previous {
+            Some(p) => (
+                EntryKind::PluginUpgrade,
+                serde_json::json!({"version": p.version, "component_digest": p.component_digest}),
+            ),
+            None => (EntryKind::PluginInstall, serde_json::Value::Null),
+        };
+        let body = serde_json::json!({
+            "plugin": m.id,
+            "version": m.version,
+            "plugin_kind": m.kind.as_str(),
+            "component_digest": verified.component_digest,
+            "statement_digest": verified.statement_digest,
+            "signer_key_id": verified.signer_key_id,
+            "purpose": purpose,
+            "config_sha256": config_hash,
+            "granted_fields": granted.names(),
+            "withheld_fields": withheld,
+            "limits": limits,
+            "previous": previous,
+        });
         self.store
             .install_plugin(
                 &t,
@@ -551,8 +612,14 @@ impl Platform {
                     limits: &limits_json,
                     installed_at: &at,
                 },
+                |installation| {
+                    let mut body = body;
+                    body["installation"] = installation.into();
+                    self.notes_in_tx(&t, kind, body)
+                },
             )
             .await?;
+        self.flush_after_commit().await;
         tracing::info!(tenant = %t.name, plugin = %m.id, version = %m.version, "plugin installed");
         let current = self.current_installation(&t, &m.id).await?;
         installation_view(&current)
@@ -592,11 +659,36 @@ impl Platform {
     /// Removes a plugin from a tenant (its runs and outputs stay).
     pub async fn uninstall_plugin(&self, tenant: &str, plugin: &str) -> Result<(), CoreError> {
         let t = self.store.tenant(tenant).await?;
-        if !self.store.uninstall_plugin(&t, plugin, &now()).await? {
+        let current = self
+            .store
+            .installations(&t)
+            .await?
+            .into_iter()
+            .find(|i| i.plugin_id == plugin);
+        let note = match &current {
+            Some(i) => vec![self.note_for(
+                &t,
+                EntryKind::PluginUninstall,
+                serde_json::json!({
+                    "plugin": i.plugin_id,
+                    "version": i.version,
+                    "component_digest": i.component_digest,
+                    "purpose": i.purpose,
+                    "installation": i.id,
+                }),
+            )?],
+            None => Vec::new(),
+        };
+        if !self
+            .store
+            .uninstall_plugin(&t, plugin, &now(), &note)
+            .await?
+        {
             return Err(invalid(format!(
                 "plugin `{plugin}` is not installed for tenant `{tenant}`"
             )));
         }
+        self.flush_after_commit().await;
         Ok(())
     }
 
@@ -691,7 +783,11 @@ impl Platform {
             )
             .await?;
         let run = outcome.record(&t, &inst, None);
-        self.store.record_run(&t, &run, &outcome.rows).await?;
+        let note = self.note_for(&t, EntryKind::Run, run_body(&run))?;
+        self.store
+            .record_run(&t, &run, &outcome.rows, &[note])
+            .await?;
+        self.flush_after_commit().await;
         tracing::info!(tenant = %t.name, plugin = %inst.plugin_id, run = %run.id, status = %run.status, "plugin run recorded");
         run_view(&t, &run)
     }
@@ -723,7 +819,6 @@ impl Platform {
             .execute(&t, &inst, as_of, seed, batch, previous)
             .await?;
         let replay = outcome.record(&t, &inst, Some(run_id));
-        self.store.record_run(&t, &replay, &[]).await?;
         let component_matches = replay.component_digest == original.component_digest;
         let config_matches = replay.config_hash == original.config_hash;
         let input_matches = replay.input_hash == original.input_hash;
@@ -736,6 +831,11 @@ impl Platform {
         } else {
             "differs"
         };
+        let mut body = run_body(&replay);
+        body["verdict"] = verdict.into();
+        let note = self.note_for(&t, EntryKind::Replay, body)?;
+        self.store.record_run(&t, &replay, &[], &[note]).await?;
+        self.flush_after_commit().await;
         Ok(ReplayReport {
             run: run_id.to_owned(),
             replay: run_view(&t, &replay)?,
@@ -1442,6 +1542,32 @@ impl Outcome {
             previous_run: self.previous_run.clone(),
         }
     }
+}
+
+/// A run's audit log entry body: the pins that let it be replayed, and
+/// what happened. The failure message is left out (a plugin's own error
+/// text could quote input data); the status says whether it failed.
+fn run_body(r: &StoredRun) -> serde_json::Value {
+    serde_json::json!({
+        "run": r.id,
+        "plugin": r.plugin_id,
+        "version": r.version,
+        "component_digest": r.component_digest,
+        "purpose": r.purpose,
+        "config_sha256": r.config_hash,
+        "input_sha256": r.input_hash,
+        "output_sha256": r.output_hash,
+        "as_of": r.as_of,
+        "seed": r.seed.to_string(),
+        "subjects": r.subjects,
+        "excluded_by_consent": r.excluded,
+        "batches": r.batches,
+        "fuel_used": r.fuel_used,
+        "status": r.status,
+        "replay_of": r.replay_of,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+    })
 }
 
 fn new_run_id() -> String {

@@ -43,8 +43,10 @@ use serde_json::{json, Value};
 use time::{Date, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::audit_log::subject_ref;
 use crate::consent::jurisdiction_of;
 use crate::platform::to_wrapped;
+use crate::EntryKind;
 use crate::{now, CoreError, Platform, Profile};
 
 /// Requests due within this many days get a warning.
@@ -371,23 +373,39 @@ impl Platform {
         let t = self.store.tenant(tenant).await?;
         let p = self.find_stakeholder(&t, subject).await?;
         let clock = rules::clock(regime, kind, received);
+        let new = NewPrivacyRequest {
+            stakeholder_id: p.id,
+            kind: kind.as_str().to_owned(),
+            jurisdiction: jurisdiction.to_owned(),
+            received_at: format_date(received),
+            due_at: format_date(clock.due),
+            confirmation_due_at: clock.confirmation_due.map(format_date),
+            status: RequestStatus::Open.as_str().to_owned(),
+            completed_at: None,
+            outcome: None,
+        };
+        let subject_ref = subject_ref(&self.tenant_keys(&t)?, &p.external_id);
         let id = self
             .store
-            .insert_privacy_request(
-                &t,
-                &NewPrivacyRequest {
-                    stakeholder_id: p.id,
-                    kind: kind.as_str().to_owned(),
-                    jurisdiction: jurisdiction.to_owned(),
-                    received_at: format_date(received),
-                    due_at: format_date(clock.due),
-                    confirmation_due_at: clock.confirmation_due.map(format_date),
-                    status: RequestStatus::Open.as_str().to_owned(),
-                    completed_at: None,
-                    outcome: None,
-                },
-            )
+            .insert_privacy_request(&t, &new, |id| {
+                self.notes_in_tx(
+                    &t,
+                    EntryKind::PrivacyRequest,
+                    json!({
+                        "event": "received",
+                        "request": id,
+                        "request_kind": new.kind,
+                        "subject": subject_ref,
+                        "jurisdiction": new.jurisdiction,
+                        "received_at": new.received_at,
+                        "due_at": new.due_at,
+                        "confirmation_due_at": new.confirmation_due_at,
+                        "status": new.status,
+                    }),
+                )
+            })
             .await?;
+        self.flush_after_commit().await;
         tracing::info!(tenant = %t.name, request = id, kind = %kind, "privacy request logged");
         Ok(PrivacyRequestView::new(
             self.store.privacy_request(&t, id).await?,
@@ -448,9 +466,22 @@ impl Platform {
             today(),
         )
         .map_err(|e| CoreError::Invalid(format!("request {id}: {e}")))?;
+        // The reason goes to the subject with the notice of extension; it is
+        // free text, so the log records only that there was one.
+        let note = self.note_for(
+            &t,
+            EntryKind::PrivacyRequest,
+            json!({
+                "event": "extended",
+                "request": id,
+                "request_kind": r.kind,
+                "extended_due_at": format_date(extended),
+            }),
+        )?;
         self.store
-            .extend_privacy_request(&t, id, &format_date(extended), reason)
+            .extend_privacy_request(&t, id, &format_date(extended), reason, &[note])
             .await?;
+        self.flush_after_commit().await;
         Ok(PrivacyRequestView::new(
             self.store.privacy_request(&t, id).await?,
             today(),
@@ -495,7 +526,10 @@ impl Platform {
     }
 
     /// Completes request `id`, or records a completed request of `kind`
-    /// received today under the subject's jurisdiction.
+    /// received today under the subject's jurisdiction. The audit log gets
+    /// a `privacy_request` entry for the completion and, with `completion`,
+    /// the entry of what was done (its body gains the request id), in the
+    /// same transaction.
     async fn complete_request(
         &self,
         t: &Tenant,
@@ -503,12 +537,44 @@ impl Platform {
         p: &StakeholderProfile,
         kind: RequestKind,
         outcome: &str,
+        completion: Option<(EntryKind, Value)>,
     ) -> Result<i64, CoreError> {
         let at = now();
+        let subject = subject_ref(&self.tenant_keys(t)?, &p.external_id);
+        let notes =
+            |id: i64, received: bool| -> Result<Vec<rapport_store::AuditNote>, StoreError> {
+                let mut out = Vec::new();
+                if let Some((k, body)) = &completion {
+                    let mut body = body.clone();
+                    body["request"] = id.into();
+                    out.extend(self.notes_in_tx(t, *k, body)?);
+                }
+                out.extend(self.notes_in_tx(
+                    t,
+                    EntryKind::PrivacyRequest,
+                    json!({
+                        "event": if received { "received_and_completed" } else { "completed" },
+                        "request": id,
+                        "request_kind": kind.as_str(),
+                        "subject": subject,
+                        "outcome": outcome,
+                        "completed_at": at,
+                    }),
+                )?);
+                Ok(out)
+            };
         if let Some(id) = request {
             self.store
-                .close_privacy_request(t, id, RequestStatus::Completed.as_str(), &at, outcome)
+                .close_privacy_request(
+                    t,
+                    id,
+                    RequestStatus::Completed.as_str(),
+                    &at,
+                    outcome,
+                    &notes(id, false)?,
+                )
                 .await?;
+            self.flush_after_commit().await;
             return Ok(id);
         }
         let jurisdiction = jurisdiction_of(p.country.as_deref(), p.region.as_deref())
@@ -520,7 +586,7 @@ impl Platform {
             kind,
             today(),
         );
-        Ok(self
+        let id = self
             .store
             .insert_privacy_request(
                 t,
@@ -532,11 +598,14 @@ impl Platform {
                     due_at: format_date(clock.due),
                     confirmation_due_at: clock.confirmation_due.map(format_date),
                     status: RequestStatus::Completed.as_str().to_owned(),
-                    completed_at: Some(at),
+                    completed_at: Some(at.clone()),
                     outcome: Some(outcome.to_owned()),
                 },
+                |id| notes(id, true),
             )
-            .await?)
+            .await?;
+        self.flush_after_commit().await;
+        Ok(id)
     }
 
     /// Everything held about one subject as one JSON document, personal
@@ -732,8 +801,23 @@ impl Platform {
         drop(doc);
         let sealed = rapport_vault::encrypt_to_recipient(recipient, &plain)?;
         write_new_file(out, &sealed)?;
+        let completion = json!({
+            "subject": subject_ref(&self.tenant_keys(&t)?, &p.external_id),
+            "erased": erased,
+            "recipient_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(recipient.trim().as_bytes())),
+            "export_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&sealed)),
+            "bytes": sealed.len(),
+            "counts": counts,
+        });
         let request_id = self
-            .complete_request(&t, request, &p, RequestKind::Access, "export written")
+            .complete_request(
+                &t,
+                request,
+                &p,
+                RequestKind::Access,
+                "export written",
+                Some((EntryKind::Export, completion)),
+            )
             .await?;
         tracing::info!(tenant = %t.name, request = request_id, "subject export written");
         Ok(ExportReport {
@@ -763,7 +847,7 @@ impl Platform {
                 .await?;
         }
         let already_erased = p.erased_at.is_some() && is_pseudonym(&p.external_id);
-        let (key_destroyed, pseudo) = self.shred(&t, &p).await?;
+        let (key_destroyed, pseudo) = self.shred(&t, &p, request).await?;
         let request_id = if already_erased && request.is_none() {
             None
         } else {
@@ -773,7 +857,7 @@ impl Platform {
                 "erased: data key destroyed, sealed fields cleared, pseudonymised"
             };
             Some(
-                self.complete_request(&t, request, &p, RequestKind::Erasure, outcome)
+                self.complete_request(&t, request, &p, RequestKind::Erasure, outcome, None)
                     .await?,
             )
         };
@@ -802,9 +886,17 @@ impl Platform {
         })
     }
 
-    /// Destroys a subject's key and applies the erasure to the store.
-    /// Returns whether a key was destroyed, and the pseudonym.
-    async fn shred(&self, t: &Tenant, p: &StakeholderProfile) -> Result<(bool, String), CoreError> {
+    /// Destroys a subject's key and applies the erasure to the store, whose
+    /// transaction also queues the `erasure` entry for the audit log (a
+    /// crash in between is finished, entry included, by the erasure replay
+    /// at the next open). Returns whether a key was destroyed, and the
+    /// pseudonym.
+    async fn shred(
+        &self,
+        t: &Tenant,
+        p: &StakeholderProfile,
+        request: Option<i64>,
+    ) -> Result<(bool, String), CoreError> {
         let (destroyed, pseudo) = if is_pseudonym(&p.external_id) {
             // Pseudonymised by an earlier erasure; make sure of the key.
             let destroyed = self.keys.destroy(t.uuid, p.subject, &now()).await?;
@@ -813,8 +905,36 @@ impl Platform {
             let destroyed = self.destroy_subject_key(&t.name, &p.external_id).await?;
             (destroyed, pseudonym(&self.tenant_keys(t)?, &p.external_id))
         };
-        self.store.apply_erasure(t, p.id, &pseudo, &now()).await?;
+        let at = now();
+        let note = self.erasure_note(t, &pseudo, destroyed, &at, request, "erasure")?;
+        self.store
+            .apply_erasure(t, p.id, &pseudo, &at, &[note])
+            .await?;
+        self.flush_after_commit().await;
         Ok((destroyed, pseudo))
+    }
+
+    /// The `erasure` entry of one subject.
+    fn erasure_note(
+        &self,
+        t: &Tenant,
+        pseudo: &str,
+        key_destroyed: bool,
+        erased_at: &str,
+        request: Option<i64>,
+        source: &str,
+    ) -> Result<rapport_store::AuditNote, CoreError> {
+        self.note_for(
+            t,
+            EntryKind::Erasure,
+            json!({
+                "subject": subject_ref(&self.tenant_keys(t)?, pseudo),
+                "key_destroyed": key_destroyed,
+                "erased_at": erased_at,
+                "request": request,
+                "source": source,
+            }),
+        )
     }
 
     /// Rectifies one personal field (GDPR Art. 16): the new value is sealed
@@ -849,9 +969,20 @@ impl Platform {
             .await?
             .ok_or_else(|| CoreError::Erased(subject.to_owned()))?;
         let sealed = key.seal(field, value.as_bytes());
+        let note = self.note_for(
+            &t,
+            EntryKind::Rectification,
+            json!({
+                "subject": subject_ref(&self.tenant_keys(&t)?, &p.external_id),
+                "field": field,
+                "protected": protected.contains(&field),
+                "request": request,
+            }),
+        )?;
         self.store
-            .replace_sealed_field(&t, p.id, field, &sealed)
+            .replace_sealed_field(&t, p.id, field, &sealed, &[note])
             .await?;
+        self.flush_after_commit().await;
         let request_id = self
             .complete_request(
                 &t,
@@ -859,6 +990,7 @@ impl Platform {
                 &p,
                 RequestKind::Rectification,
                 &format!("field {field} rectified"),
+                None,
             )
             .await?;
         Ok(RectificationReport {
@@ -928,31 +1060,34 @@ impl Platform {
                 expired.push(c.external_id);
             }
         }
-        // Texts first, so a dry run counts exactly what a real run drops.
+        // Texts are dropped before erasures clear the erased subjects' texts,
+        // so a dry run counts exactly what a real run drops.
+        let mut texts_before = None;
         if let Some(support) = registry.get("customer_support") {
             let cutoff = as_of
                 .checked_sub(time::Duration::days(i64::from(support.retention_days)))
                 .unwrap_or(as_of);
             report.interaction_text_retention_days = Some(support.retention_days);
-            report.interaction_texts_dropped = self
-                .store
-                .drop_interaction_text_before(
-                    &t,
-                    &format!("{}T00:00:00Z", format_date(cutoff)),
-                    dry_run,
-                )
-                .await?;
+            let before = format!("{}T00:00:00Z", format_date(cutoff));
+            if dry_run {
+                report.interaction_texts_dropped =
+                    self.store.interaction_texts_before(&t, &before).await?;
+            }
+            texts_before = Some(before);
         }
-        if !dry_run && !expired.is_empty() {
+        if !dry_run {
             // Keys first, all in one key-store transaction (one WAL
-            // truncation, not one per subject); then the store.
+            // truncation, not one per subject); then the store, texts and
+            // erasures and the audit log entry in one transaction.
             let mut profiles = Vec::with_capacity(expired.len());
             for external_id in &expired {
                 profiles.push(self.store.stakeholder(&t, external_id).await?);
             }
             let subjects: Vec<[u8; 16]> = profiles.iter().map(|p| p.subject).collect();
             let at = now();
-            self.keys.destroy_many(t.uuid, &subjects, &at).await?;
+            if !subjects.is_empty() {
+                self.keys.destroy_many(t.uuid, &subjects, &at).await?;
+            }
             let tk = self.tenant_keys(&t)?;
             let erasures: Vec<(i64, String)> = profiles
                 .iter()
@@ -965,7 +1100,31 @@ impl Platform {
                     (p.id, pseudo)
                 })
                 .collect();
-            self.store.apply_erasures(&t, &erasures, &at).await?;
+            let erased_refs: Vec<String> = erasures
+                .iter()
+                .map(|(_, pseudo)| subject_ref(&tk, pseudo))
+                .collect();
+            let (texts, _) = self
+                .store
+                .apply_retention(&t, texts_before.as_deref(), &erasures, &at, |texts, _| {
+                    self.notes_in_tx(
+                        &t,
+                        EntryKind::RetentionSweep,
+                        json!({
+                            "as_of": report.as_of,
+                            "policy_version": report.policy_version,
+                            "examined": report.examined,
+                            "undated": report.undated,
+                            "erased": erased_refs,
+                            "interaction_texts_dropped": texts,
+                            "interaction_text_retention_days": report.interaction_text_retention_days,
+                            "erased_at": at,
+                        }),
+                    )
+                })
+                .await?;
+            report.interaction_texts_dropped = texts;
+            self.flush_after_commit().await;
         }
         report.erased = expired;
         tracing::info!(
@@ -1002,18 +1161,39 @@ impl Platform {
                     pseudonym(&tk, &p.external_id)
                 };
                 let erased_at = at.get(&p.subject).cloned().unwrap_or_else(now);
+                let note = self.erasure_note(&t, &pseudo, true, &erased_at, None, "replay")?;
                 self.store
-                    .apply_erasure(&t, p.id, &pseudo, &erased_at)
+                    .apply_erasure(&t, p.id, &pseudo, &erased_at, &[note])
                     .await?;
                 // The erasure happened; a request for it restored as pending
                 // from an older copy is answered.
+                let outcome = "erased (replayed from the key store's erasure record)";
+                let subject = subject_ref(&tk, &pseudo);
                 self.store
                     .complete_pending_requests(
                         &t,
                         p.id,
                         RequestKind::Erasure.as_str(),
                         &erased_at,
-                        "erased (replayed from the key store's erasure record)",
+                        outcome,
+                        |ids| {
+                            let mut out = Vec::new();
+                            for id in ids {
+                                out.extend(self.notes_in_tx(
+                                    &t,
+                                    EntryKind::PrivacyRequest,
+                                    json!({
+                                        "event": "completed",
+                                        "request": id,
+                                        "request_kind": RequestKind::Erasure.as_str(),
+                                        "subject": subject,
+                                        "outcome": outcome,
+                                        "completed_at": erased_at,
+                                    }),
+                                )?);
+                            }
+                            Ok(out)
+                        },
                     )
                     .await?;
                 applied += 1;

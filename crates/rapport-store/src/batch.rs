@@ -394,6 +394,11 @@ impl<'t> Batch<'t> {
         Ok(())
     }
 
+    /// Queues audit log entries, to commit with everything else in the batch.
+    pub async fn queue_audit(&mut self, notes: &[crate::AuditNote]) -> Result<()> {
+        crate::audit_log::queue_notes(&mut self.tx, notes).await
+    }
+
     /// Commits everything written through this batch, atomically.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;

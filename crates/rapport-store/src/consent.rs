@@ -143,9 +143,18 @@ impl Store {
 
     /// Appends one consent record (a new id, or a new version of an id).
     /// Returns false if exactly this version is already stored.
-    pub async fn append_consent(&self, tenant: &Tenant, c: &ConsentRecord) -> Result<bool> {
+    /// `notes` are queued for the audit log in the same transaction.
+    pub async fn append_consent(
+        &self,
+        tenant: &Tenant,
+        c: &ConsentRecord,
+        notes: &[crate::AuditNote],
+    ) -> Result<bool> {
         let mut batch = self.begin(tenant).await?;
         let counts = batch.append_consents(std::slice::from_ref(c)).await?;
+        if counts.written == 1 {
+            batch.queue_audit(notes).await?;
+        }
         batch.commit().await?;
         Ok(counts.written == 1)
     }
@@ -247,6 +256,9 @@ impl Store {
     }
 
     /// Publishes a new version of a notice; returns its version number.
+    /// `notes` (given the version) are queued for the audit log in the same
+    /// transaction.
+    #[allow(clippy::too_many_arguments)]
     pub async fn publish_notice(
         &self,
         tenant: &Tenant,
@@ -255,6 +267,7 @@ impl Store {
         content_sha256: &str,
         material_change: bool,
         published_at: &str,
+        notes: impl FnOnce(i64) -> Result<Vec<crate::AuditNote>>,
     ) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         let (latest,): (Option<i64>,) = sqlx::query_as(
@@ -278,6 +291,7 @@ impl Store {
         .bind(content)
         .execute(&mut *tx)
         .await?;
+        crate::audit_log::queue_notes(&mut tx, &notes(version)?).await?;
         tx.commit().await?;
         Ok(version)
     }

@@ -8,10 +8,15 @@
 //!   erasure records. A backup of the main store therefore never carries
 //!   keys, and destroying a row here crypto-shreds a subject everywhere.
 //!
+//! and a third, [`AuditStore`] (`audit.db`), the tamper-evident audit log,
+//! fed through an outbox in the main store ([`AuditNote`]) so that an
+//! action and its log entry commit together.
+//!
 //! Architecture invariant: callers see typed records and never SQL; every
 //! multi-row write happens inside one transaction ([`Batch`]); every query
 //! is scoped by tenant.
 
+mod audit_log;
 mod batch;
 mod consent;
 mod keystore;
@@ -27,6 +32,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, SqlitePool};
 
+pub use audit_log::{
+    AppendTx, AuditNote, AuditStore, LogState, StoredEntry, StoredHead, StoredLog,
+};
 pub use batch::Batch;
 pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
 pub use keystore::{KeyBatch, KeyStore, StoredKey};
@@ -54,6 +62,8 @@ pub enum StoreError {
     NotAStore(String, String),
     #[error("could not migrate the database schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("an audit log entry could not be built: {0}")]
+    AuditNote(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
 }
@@ -124,14 +134,30 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Creates a tenant.
-    pub async fn create_tenant(&self, name: &str, uuid: [u8; 16], now: &str) -> Result<Tenant> {
+    /// Creates a tenant, queueing `notes` for the audit log in the same
+    /// transaction.
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        uuid: [u8; 16],
+        now: &str,
+        notes: &[AuditNote],
+    ) -> Result<Tenant> {
+        let mut tx = self.pool.begin().await?;
         let res = sqlx::query("INSERT INTO tenants (uuid, name, created_at) VALUES (?, ?, ?)")
             .bind(&uuid[..])
             .bind(name)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await;
+        let res = match res {
+            Ok(done) => {
+                audit_log::queue_notes(&mut tx, notes).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+            Err(e) => Err(e),
+        };
         match res {
             Ok(done) => Ok(Tenant {
                 id: done.last_insert_rowid(),

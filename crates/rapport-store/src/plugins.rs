@@ -567,7 +567,14 @@ impl Store {
 
     /// Records an installation, retiring the current one of the same plugin
     /// in the same transaction (an upgrade). Returns the new row id.
-    pub async fn install_plugin(&self, tenant: &Tenant, i: &NewInstallation<'_>) -> Result<i64> {
+    /// `notes` (given the new row id) are queued for the audit log in the
+    /// same transaction.
+    pub async fn install_plugin(
+        &self,
+        tenant: &Tenant,
+        i: &NewInstallation<'_>,
+        notes: impl FnOnce(i64) -> Result<Vec<crate::AuditNote>>,
+    ) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE plugin_installations SET removed_at = ? WHERE tenant_id = ? AND plugin_id = ? AND removed_at IS NULL",
@@ -598,27 +605,36 @@ impl Store {
         .bind(i.installed_at)
         .fetch_one(&mut *tx)
         .await?;
+        crate::audit_log::queue_notes(&mut tx, &notes(id)?).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Marks the current installation of a plugin removed; returns whether
-    /// there was one.
+    /// there was one. `notes` are queued for the audit log in the same
+    /// transaction when there was.
     pub async fn uninstall_plugin(
         &self,
         tenant: &Tenant,
         plugin_id: &str,
         at: &str,
+        notes: &[crate::AuditNote],
     ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE plugin_installations SET removed_at = ? WHERE tenant_id = ? AND plugin_id = ? AND removed_at IS NULL",
         )
         .bind(at)
         .bind(tenant.id)
         .bind(plugin_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let removed = done.rows_affected() > 0;
+        if removed {
+            crate::audit_log::queue_notes(&mut tx, notes).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
     }
 
     /// The current installations of a tenant.
@@ -646,12 +662,14 @@ impl Store {
         .await?)
     }
 
-    /// Records a finished run and its outputs in one transaction.
+    /// Records a finished run and its outputs in one transaction, with
+    /// `notes` queued for the audit log.
     pub async fn record_run(
         &self,
         tenant: &Tenant,
         run: &StoredRun,
         outputs: &[OutputRow],
+        notes: &[crate::AuditNote],
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -702,6 +720,7 @@ impl Store {
             });
             qb.build().execute(&mut *tx).await?;
         }
+        crate::audit_log::queue_notes(&mut tx, notes).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 
 use crate::records::Tenant;
+use crate::AuditNote;
 use crate::{to_16, Result, Store, StoreError};
 
 /// The prefix of every pseudonymised external id. `#` is outside the import
@@ -141,12 +142,15 @@ const REQUEST_COLUMNS: &str =
      r.extension_reason, r.outcome";
 
 impl Store {
-    /// Records a privacy request; returns its id.
+    /// Records a privacy request; returns its id. `notes` (given the id)
+    /// are queued for the audit log in the same transaction.
     pub async fn insert_privacy_request(
         &self,
         tenant: &Tenant,
         r: &NewPrivacyRequest,
+        notes: impl FnOnce(i64) -> Result<Vec<AuditNote>>,
     ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "INSERT INTO privacy_requests (tenant_id, stakeholder_id, kind, jurisdiction, received_at, due_at, \
              confirmation_due_at, status, completed_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -161,9 +165,12 @@ impl Store {
         .bind(&r.status)
         .bind(&r.completed_at)
         .bind(&r.outcome)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.last_insert_rowid())
+        let id = done.last_insert_rowid();
+        crate::audit_log::queue_notes(&mut tx, &notes(id)?).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// One privacy request of a tenant.
@@ -216,14 +223,17 @@ impl Store {
         .await?)
     }
 
-    /// Extends an open request (the caller checked that the law allows it).
+    /// Extends an open request (the caller checked that the law allows it),
+    /// queueing `notes` for the audit log in the same transaction.
     pub async fn extend_privacy_request(
         &self,
         tenant: &Tenant,
         id: i64,
         extended_due_at: &str,
         reason: &str,
+        notes: &[AuditNote],
     ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE privacy_requests SET status = 'extended', extended_due_at = ?, extension_reason = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'open'",
@@ -232,15 +242,18 @@ impl Store {
         .bind(reason)
         .bind(tenant.id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::UnknownPrivacyRequest(id));
         }
+        crate::audit_log::queue_notes(&mut tx, notes).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Closes a pending request as `completed` or `refused`.
+    /// Closes a pending request as `completed` or `refused`, queueing
+    /// `notes` for the audit log in the same transaction.
     pub async fn close_privacy_request(
         &self,
         tenant: &Tenant,
@@ -248,7 +261,9 @@ impl Store {
         status: &str,
         completed_at: &str,
         outcome: &str,
+        notes: &[AuditNote],
     ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE privacy_requests SET status = ?, completed_at = ?, outcome = ? \
              WHERE tenant_id = ? AND id = ? AND status IN ('open', 'extended')",
@@ -258,16 +273,19 @@ impl Store {
         .bind(outcome)
         .bind(tenant.id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::UnknownPrivacyRequest(id));
         }
+        crate::audit_log::queue_notes(&mut tx, notes).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Completes every pending request of one kind about a stakeholder;
-    /// returns how many.
+    /// returns their ids. `notes` (given the ids) are queued for the audit
+    /// log in the same transaction.
     pub async fn complete_pending_requests(
         &self,
         tenant: &Tenant,
@@ -275,19 +293,27 @@ impl Store {
         kind: &str,
         completed_at: &str,
         outcome: &str,
-    ) -> Result<u64> {
-        let done = sqlx::query(
+        notes: impl FnOnce(&[i64]) -> Result<Vec<AuditNote>>,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<(i64,)> = sqlx::query_as(
             "UPDATE privacy_requests SET status = 'completed', completed_at = ?, outcome = ? \
-             WHERE tenant_id = ? AND stakeholder_id = ? AND kind = ? AND status IN ('open', 'extended')",
+             WHERE tenant_id = ? AND stakeholder_id = ? AND kind = ? AND status IN ('open', 'extended') \
+             RETURNING id",
         )
         .bind(completed_at)
         .bind(outcome)
         .bind(tenant.id)
         .bind(stakeholder_id)
         .bind(kind)
-        .execute(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(done.rows_affected())
+        let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+        if !ids.is_empty() {
+            crate::audit_log::queue_notes(&mut tx, &notes(&ids)?).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// A subject's transactions, by date.
@@ -362,12 +388,15 @@ impl Store {
     /// fingerprint is kept on purpose: re-importing the unchanged source
     /// file then counts the row as unchanged instead of writing the old,
     /// inaccurate value back.
+    ///
+    /// `notes` are queued for the audit log in the same transaction.
     pub async fn replace_sealed_field(
         &self,
         tenant: &Tenant,
         stakeholder_id: i64,
         field: &str,
         sealed: &[u8],
+        notes: &[AuditNote],
     ) -> Result<()> {
         let column = match field {
             "name" => "name_sealed",
@@ -382,17 +411,20 @@ impl Store {
             _ => return Err(StoreError::UnknownField(field.to_owned())),
         };
         // The column name comes from the fixed list above, never from input.
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(&format!(
             "UPDATE stakeholders SET {column} = ? WHERE tenant_id = ? AND id = ? AND erased_at IS NULL"
         ))
         .bind(sealed)
         .bind(tenant.id)
         .bind(stakeholder_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::UnknownStakeholder(stakeholder_id.to_string()));
         }
+        crate::audit_log::queue_notes(&mut tx, notes).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -401,30 +433,62 @@ impl Store {
     /// fields, signup date and fingerprint and is marked erased; its
     /// interactions lose their text and fingerprints. Transactions,
     /// deliveries, referrals and consent records stay, linked to the
-    /// pseudonym (bookkeeping and evidence). Returns whether anything changed.
+    /// pseudonym (bookkeeping and evidence). Returns whether anything
+    /// changed; `notes` are queued for the audit log in the same
+    /// transaction when something did.
     pub async fn apply_erasure(
         &self,
         tenant: &Tenant,
         stakeholder_id: i64,
         pseudonym: &str,
         erased_at: &str,
+        notes: &[AuditNote],
     ) -> Result<bool> {
-        Ok(self
-            .apply_erasures(tenant, &[(stakeholder_id, pseudonym.to_owned())], erased_at)
-            .await?
-            > 0)
+        let (_, changed) = self
+            .apply_retention(
+                tenant,
+                None,
+                &[(stakeholder_id, pseudonym.to_owned())],
+                erased_at,
+                |_, changed| {
+                    Ok(if changed > 0 {
+                        notes.to_vec()
+                    } else {
+                        Vec::new()
+                    })
+                },
+            )
+            .await?;
+        Ok(changed > 0)
     }
 
-    /// [`Store::apply_erasure`] for many stakeholders (row id, pseudonym) in
-    /// one transaction. Returns how many changed.
-    pub async fn apply_erasures(
+    /// A retention sweep's writes, in one transaction: drops the text of
+    /// live subjects' interactions that occurred before `texts_before` (an
+    /// RFC 3339 instant, if given), then applies the erasures (row id,
+    /// pseudonym) as [`Store::apply_erasure`] does, and queues the audit
+    /// log notes that `notes` makes of (texts dropped, stakeholders
+    /// changed). Returns those two counts.
+    pub async fn apply_retention(
         &self,
         tenant: &Tenant,
+        texts_before: Option<&str>,
         erasures: &[(i64, String)],
         erased_at: &str,
-    ) -> Result<u64> {
+        notes: impl FnOnce(u64, u64) -> Result<Vec<AuditNote>>,
+    ) -> Result<(u64, u64)> {
         let mut changed = 0;
         let mut tx = self.pool.begin().await?;
+        let mut texts_dropped = 0;
+        if let Some(before) = texts_before {
+            texts_dropped = sqlx::query(
+                "UPDATE interactions SET text_sealed = NULL WHERE tenant_id = ? AND occurred_at < ? AND text_sealed IS NOT NULL",
+            )
+            .bind(tenant.id)
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
         for (stakeholder_id, pseudonym) in erasures {
             let done = sqlx::query(
                 "UPDATE stakeholders SET external_id = ?, fingerprint = zeroblob(32), signup_date = NULL, \
@@ -457,8 +521,9 @@ impl Store {
                 changed += 1;
             }
         }
+        crate::audit_log::queue_notes(&mut tx, &notes(texts_dropped, changed)?).await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok((texts_dropped, changed))
     }
 
     /// How many stakeholders of a tenant are erased and pseudonymised.
@@ -549,34 +614,19 @@ impl Store {
         .await?)
     }
 
-    /// Drops the text of live subjects' interactions that occurred before
-    /// `before` (an RFC 3339 instant), or only counts them when `dry_run`.
-    /// The fingerprint stays, so re-importing the source file counts the
-    /// row as unchanged instead of bringing the text back.
-    pub async fn drop_interaction_text_before(
-        &self,
-        tenant: &Tenant,
-        before: &str,
-        dry_run: bool,
-    ) -> Result<u64> {
-        if dry_run {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT count(*) FROM interactions WHERE tenant_id = ? AND occurred_at < ? AND text_sealed IS NOT NULL",
-            )
-            .bind(tenant.id)
-            .bind(before)
-            .fetch_one(&self.pool)
-            .await?;
-            return Ok(u64::try_from(n).unwrap_or(0));
-        }
-        let done = sqlx::query(
-            "UPDATE interactions SET text_sealed = NULL WHERE tenant_id = ? AND occurred_at < ? AND text_sealed IS NOT NULL",
+    /// Counts the interaction texts that [`Store::apply_retention`] would
+    /// drop before `before` (an RFC 3339 instant). Dropping keeps the
+    /// fingerprint, so re-importing the source file counts the row as
+    /// unchanged instead of bringing the text back.
+    pub async fn interaction_texts_before(&self, tenant: &Tenant, before: &str) -> Result<u64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM interactions WHERE tenant_id = ? AND occurred_at < ? AND text_sealed IS NOT NULL",
         )
         .bind(tenant.id)
         .bind(before)
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Writes a consistent copy of the whole database to `out` (SQLite

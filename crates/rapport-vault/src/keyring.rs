@@ -587,6 +587,17 @@ impl Keyring {
     /// HMAC-SHA256 from the keyring's platform secret under `label`. The
     /// secret is created and saved on first use.
     pub fn platform_key(&mut self, label: &str) -> Result<[u8; KEY_LEN], VaultError> {
+        Ok(*self.platform_key_secret(label)?)
+    }
+
+    /// The signer of the data directory's own audit log (see
+    /// [`crate::LogSigner`]); its key never leaves the vault.
+    pub fn platform_log_signer(&mut self) -> Result<crate::LogSigner, VaultError> {
+        let seed = self.platform_key_secret(crate::log_key::PLATFORM_LOG_LABEL)?;
+        Ok(crate::LogSigner::from_seed(&seed))
+    }
+
+    fn platform_key_secret(&mut self, label: &str) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
         use hmac::{Hmac, Mac};
         let secret = match &self.data.platform_secret {
             Some(secret) => secret.clone(),
@@ -605,7 +616,7 @@ impl Keyring {
                 })?;
         mac.update(b"rapport platform key v1\0");
         mac.update(label.as_bytes());
-        Ok(mac.finalize().into_bytes().into())
+        Ok(Zeroizing::new(mac.finalize().into_bytes().into()))
     }
 
     /// Whether the keyring holds keys for `tenant`.

@@ -16,6 +16,9 @@
 //!    name), so a ciphertext cannot be moved to another field, subject or
 //!    tenant without failing to open.
 //!
+//! The vault also holds the audit logs' Ed25519 signing keys
+//! ([`LogSigner`]), derived from the keyring and never handed out.
+//!
 //! Invariants kept throughout the crate: errors and `Debug` output never hold
 //! plaintext or key bytes; secrets in memory live in zeroize-on-drop
 //! containers; the keyring file is replaced atomically and a failed unlock
@@ -26,6 +29,7 @@ mod export;
 mod identity;
 mod ids;
 mod keyring;
+mod log_key;
 mod persist;
 mod rng;
 mod subject;
@@ -36,5 +40,6 @@ pub use export::encrypt_to_recipient;
 pub use identity::generate_identity_file;
 pub use ids::{SubjectId, TenantId};
 pub use keyring::{Keyring, KeyringOptions, Unlock};
+pub use log_key::LogSigner;
 pub use subject::{SubjectKey, WrappedKey};
 pub use tenant::TenantKeys;

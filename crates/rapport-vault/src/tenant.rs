@@ -147,6 +147,17 @@ impl TenantKeys {
         ))
     }
 
+    /// The signer of this tenant's audit log (see [`crate::LogSigner`]).
+    pub fn log_signer(&self) -> crate::LogSigner {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.inner.mac_key.as_slice())
+        else {
+            unreachable!("HMAC accepts keys of any length");
+        };
+        mac.update(crate::log_key::TENANT_LOG_LABEL);
+        let seed = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+        crate::LogSigner::from_seed(&seed)
+    }
+
     /// HMAC-SHA256 of `data` under the tenant's MAC key, separated by
     /// `domain` (e.g. the import kind), so equal rows can be recognised
     /// without storing them in plaintext. Deterministic per tenant; differs

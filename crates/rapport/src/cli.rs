@@ -70,7 +70,9 @@ pub enum Command {
     Run(crate::cmd::plugin::RunArgs),
     /// The outputs of a run, with their named values and explanations.
     Scores(crate::cmd::plugin::ScoresArgs),
-    /// Audits: fairness of a selection (a file exported from any system, or a stored run).
+    /// The audit module: fairness of a selection (a file exported from any
+    /// system, or a stored run) and the tamper-evident log (verify, prove,
+    /// list, sign and export tree heads).
     #[command(subcommand)]
     Audit(crate::cmd::audit::AuditCommand),
 }

@@ -2,6 +2,7 @@
 //! key store and a real age-encrypted keyring in temporary directories.
 
 mod audit;
+mod audit_log;
 mod bad_input;
 mod cdnow;
 mod clv;

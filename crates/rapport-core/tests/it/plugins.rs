@@ -106,7 +106,7 @@ async fn install_guest(
         Some("{}"),
         true,
     );
-    p.publish_plugin(&pkg, None).expect("publish");
+    p.publish_plugin(&pkg, None).await.expect("publish");
     p.install_plugin(TENANT, id, purpose, None, None)
         .await
         .expect("install");
@@ -191,7 +191,7 @@ async fn a_plugin_receives_only_the_fields_it_declared_and_was_granted() {
         Some("{}"),
         true,
     );
-    p.publish_plugin(&pkg, None).expect("publish");
+    p.publish_plugin(&pkg, None).await.expect("publish");
     let inst = p
         .install_plugin(TENANT, "echo@0.1.0", "analytics_profiling", None, None)
         .await
@@ -275,11 +275,15 @@ async fn trust_signature_schema_and_imports_are_checked_at_install() {
     );
 
     // Unsigned packages are not published.
-    let err = p.publish_plugin(&unsigned, None).unwrap_err().to_string();
+    let err = p
+        .publish_plugin(&unsigned, None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not signed"), "{err}");
 
     // A signature by a key the tenant does not trust.
-    p.publish_plugin(&signed, None).expect("publish");
+    p.publish_plugin(&signed, None).await.expect("publish");
     let cfg = serde_json::json!({"threshold": 1.5});
     let err = p
         .install_plugin(
@@ -360,7 +364,7 @@ async fn trust_signature_schema_and_imports_are_checked_at_install() {
         Some("{}"),
         true,
     );
-    p.publish_plugin(&sockets, None).expect("publish");
+    p.publish_plugin(&sockets, None).await.expect("publish");
     let err = p
         .install_plugin(TENANT, "sockets", "analytics_profiling", None, None)
         .await
@@ -378,7 +382,7 @@ async fn trust_signature_schema_and_imports_are_checked_at_install() {
         Some("{}"),
         true,
     );
-    p.publish_plugin(&liar, None).expect("publish");
+    p.publish_plugin(&liar, None).await.expect("publish");
     let err = p
         .install_plugin(TENANT, "liar", "analytics_profiling", None, None)
         .await
@@ -410,7 +414,7 @@ async fn a_package_altered_after_install_does_not_load() {
         Some("{}"),
         true,
     );
-    let published = p.publish_plugin(&pkg, None).expect("publish");
+    let published = p.publish_plugin(&pkg, None).await.expect("publish");
     p.install_plugin(TENANT, "echo", "analytics_profiling", None, None)
         .await
         .expect("install");
@@ -462,7 +466,7 @@ async fn a_trap_is_a_recorded_failure_and_the_next_run_works() {
             Some("{}"),
             true,
         );
-        p.publish_plugin(&pkg, None).expect("publish");
+        p.publish_plugin(&pkg, None).await.expect("publish");
         p.install_plugin(TENANT, id, "analytics_profiling", None, None)
             .await
             .expect("install");
@@ -592,7 +596,7 @@ async fn every_granted_customer_field_reaches_the_plugin() {
         Some("{}"),
         true,
     );
-    p.publish_plugin(&pkg, None).expect("publish");
+    p.publish_plugin(&pkg, None).await.expect("publish");
     p.install_plugin(TENANT, "echo", "analytics_profiling", None, None)
         .await
         .expect("install");
@@ -626,7 +630,7 @@ async fn supplier_raters_receive_every_supplier_with_its_deliveries() {
         Some("{}"),
         true,
     );
-    p.publish_plugin(&pkg, None).expect("publish");
+    p.publish_plugin(&pkg, None).await.expect("publish");
     p.install_plugin(TENANT, "deliveries", "service_delivery", None, None)
         .await
         .expect("install");
@@ -674,9 +678,14 @@ async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
         Some("{}"),
         true,
     );
-    assert!(p.publish_plugin(&v1, None).expect("publish").added);
+    assert!(p.publish_plugin(&v1, None).await.expect("publish").added);
     // Publishing the same bytes again changes nothing.
-    assert!(!p.publish_plugin(&v1, None).expect("publish again").added);
+    assert!(
+        !p.publish_plugin(&v1, None)
+            .await
+            .expect("publish again")
+            .added
+    );
     // Other bytes under a published version are refused.
     let other = package(
         env.tmp.path(),
@@ -688,9 +697,13 @@ async fn versions_are_immutable_and_upgrades_keep_purpose_and_config() {
         Some("{}"),
         true,
     );
-    let err = p.publish_plugin(&other, None).unwrap_err().to_string();
+    let err = p
+        .publish_plugin(&other, None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("already published"), "{err}");
-    p.publish_plugin(&v2, None).expect("publish v2");
+    p.publish_plugin(&v2, None).await.expect("publish v2");
     let listed: Vec<String> = p
         .published_plugins()
         .expect("registry")

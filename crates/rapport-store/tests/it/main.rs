@@ -30,7 +30,7 @@ async fn store_with_one_consent(dir: &std::path::Path) -> Store {
         .await
         .expect("create");
     let tenant = store
-        .create_tenant("acme", [1; 16], "2024-01-01T00:00:00Z")
+        .create_tenant("acme", [1; 16], "2024-01-01T00:00:00Z", &[])
         .await
         .expect("tenant");
     let mut batch = store.begin(&tenant).await.expect("begin");

@@ -3,6 +3,7 @@
 
 mod keyring;
 mod leaks;
+mod log_keys;
 mod rotation;
 mod sealing;
 mod support;

@@ -1,7 +1,7 @@
 //! `rapport audit …`: fairness audits of an exported model output or of a
-//! stored run. Each audit is one variant of [`AuditCommand`], so further
-//! audits (verification of the log, proofs, …) are one variant and one
-//! function each.
+//! stored run, and the tamper-evident log, whose subcommands live in
+//! `audit_log.rs` and are mounted here. Each audit is one variant of
+//! [`AuditCommand`] and one function.
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use rapport_audit::fairness::{audit_csv_file, CsvAudit, FairnessReport, FileSele
 use rapport_core::RunSelection;
 use rapport_domain::fairness::{FairnessPolicy, ScoreRule};
 
-use super::Ctx;
+use super::{audit_log, Ctx};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -19,6 +19,8 @@ pub enum AuditCommand {
     /// selection rates, impact ratios with intervals, exact tests, error
     /// rates and score gaps, judged against the fairness policy.
     Fairness(Box<FairnessArgs>),
+    #[command(flatten)]
+    Log(audit_log::AuditLogCommand),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +70,7 @@ pub struct FairnessArgs {
 pub async fn run(ctx: &Ctx, c: AuditCommand) -> Result<()> {
     match c {
         AuditCommand::Fairness(a) => fairness(ctx, *a).await,
+        AuditCommand::Log(c) => audit_log::run(ctx, c).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per command; [`run`] dispatches.
 
 pub mod audit;
+pub mod audit_log;
 pub mod backup;
 mod consent;
 mod generate;

@@ -457,6 +457,7 @@ async fn with_platform(ctx: &Ctx, cmd: PluginCommand) -> Result<()> {
                 let key = key.as_deref().map(load_public_key).transpose()?;
                 let r = p
                     .publish_plugin(&package, key.as_ref())
+                    .await
                     .with_context(|| format!("could not publish {}", package.display()))?;
                 if ctx.json {
                     output::json(&r)?;

@@ -2,7 +2,8 @@
 //!
 //! It creates a data directory (a fresh temporary one unless --data-dir is
 //! given), generates a sample data set, creates the tenant `demo`, imports
-//! every file, and shows that personal data is sealed on disk.
+//! every file, runs the rfm plugin, verifies the tenant's audit log, and
+//! shows that personal data is sealed on disk.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,7 @@ struct Summary {
     emails_checked: usize,
     consent: rapport_core::ConsentSummary,
     plugin_run: rapport_core::RunView,
+    audit_log: rapport_core::VerifyReport,
 }
 
 struct QuickstartPlugins {
@@ -50,6 +52,7 @@ struct QuickstartPlugins {
 
 async fn quickstart_plugins(p: &Platform) -> Result<QuickstartPlugins> {
     p.publish_first_party()
+        .await
         .context("could not publish the first-party plugins")?;
     let installed = p
         .install_plugin(TENANT, "rfm", "marketing_segmentation", None, None)
@@ -235,13 +238,32 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             why.join("; ")
         ));
     }
+    // 7. Everything above is in the tenant's tamper-evident audit log.
+    p.audit_checkpoint(rapport_core::LogRef::Tenant(TENANT))
+        .await
+        .context("could not sign a tree head")?;
+    let audit = p
+        .audit_verify(Some(TENANT), None)
+        .await
+        .context("could not verify the audit log")?;
+    let log = audit.logs.first();
+    say(format!(
+        "7. Audit log of `{TENANT}`: {} entries (imports, notices, the plugin install and run), {} tree heads, root {}: {}",
+        log.map_or(0, |l| l.entries),
+        log.map_or(0, |l| l.heads_checked),
+        log.map_or("-", |l| l.root.as_str()),
+        if audit.ok { "verified" } else { "FAILED verification" }
+    ));
     p.close().await;
+    if !audit.ok {
+        bail!("the audit log failed verification");
+    }
 
-    // 7. Personal data is sealed on disk.
+    // 8. Personal data is sealed on disk.
     let emails = sample_emails(&sample.join("customers.csv"), 200)?;
     let found = plaintext_hits(&data, &emails)?;
     say(format!(
-        "7. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
+        "8. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
         emails.len(),
         found
     ));
@@ -257,6 +279,7 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             emails_checked: emails.len(),
             consent: summary,
             plugin_run: plugins.run,
+            audit_log: audit,
         })?;
     } else {
         let id = identity.display();
@@ -288,6 +311,8 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             "  {exe} --data-dir {d} --identity {id} run replay --tenant {TENANT} {}",
             plugins.run.run
         );
+        crate::outln!("  {exe} --data-dir {d} --identity {id} audit log --tenant {TENANT}");
+        crate::outln!("  {exe} --data-dir {d} --identity {id} audit verify");
     }
     if found > 0 {
         bail!("{found} personal values were found in plaintext on disk");

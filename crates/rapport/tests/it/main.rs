@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rapport` binary: real processes, real files.
 
 mod audit;
+mod audit_log;
 mod cli;
 mod crash;
 mod plugins;

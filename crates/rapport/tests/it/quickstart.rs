@@ -12,6 +12,8 @@ fn quickstart_runs_end_to_end() {
     assert!(v["emails_checked"].as_u64().unwrap_or(0) > 100);
     let imports = v["imports"].as_array().expect("imports");
     assert_eq!(imports.len(), 8, "every import kind");
+    assert_eq!(v["audit_log"]["ok"], true, "{}", v["audit_log"]);
+    assert!(v["audit_log"]["logs"][0]["entries"].as_u64() > Some(12));
     for i in imports {
         assert!(i["rows"].as_u64().unwrap_or(0) > 0, "{i}");
         assert_eq!(i["rows"], i["written"], "{i}");
