@@ -36,4 +36,7 @@ pub enum AuditError {
     /// The report could not be serialised.
     #[error("the report could not be written as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The report holds a value with no canonical JSON form.
+    #[error("the report has no canonical JSON form: {0}")]
+    Canonical(#[from] crate::canonical::CanonicalError),
 }

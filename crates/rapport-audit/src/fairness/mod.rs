@@ -7,12 +7,10 @@
 //! [`FairnessReport`]: canonical JSON (RFC 8785 style, byte-identical for the
 //! same input and policy, with the SHA-256 of both) and text for a person.
 
-mod canonical;
 mod error;
 mod input;
 mod report;
 
-pub use canonical::{es_number, to_canonical};
 pub use error::AuditError;
 pub use input::{audit_csv, audit_csv_file, CsvAudit, FileSelection};
 pub use report::{policy_hash, FairnessReport, SelectionInfo, Source, REPORT_FORMAT};

@@ -16,7 +16,6 @@ use rapport_domain::fairness::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::canonical::to_canonical;
 use super::AuditError;
 
 /// Appends one formatted line to a `String` (which cannot fail, unlike
@@ -155,7 +154,7 @@ impl FairnessReport {
     /// The report as canonical JSON (RFC 8785 style): the same input and
     /// policy give the same bytes.
     pub fn to_canonical_json(&self) -> Result<String, AuditError> {
-        Ok(to_canonical(&self.to_value()?))
+        Ok(crate::canonical::to_string(&self.to_value()?)?)
     }
 
     /// The report as text for a person: the verdict first, then each

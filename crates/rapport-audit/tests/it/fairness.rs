@@ -125,8 +125,8 @@ fn the_same_input_gives_byte_identical_reports() {
     cv["input_sha256"] = serde_json::Value::Null;
     av["input_sha256"] = serde_json::Value::Null;
     assert_eq!(
-        rapport_audit::fairness::to_canonical(&cv),
-        rapport_audit::fairness::to_canonical(&av)
+        rapport_audit::canonical::to_string(&cv).expect("canonical"),
+        rapport_audit::canonical::to_string(&av).expect("canonical")
     );
 }
 
