@@ -6,3 +6,5 @@
 //! keeps the tamper-evident log's hashing and proofs, and renders reports.
 //! It does no database or key IO of its own: `rapport-core` hands it
 //! records and signs with keys from `rapport-vault`.
+
+pub mod gate;
