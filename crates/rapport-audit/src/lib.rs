@@ -8,3 +8,5 @@
 //! records and signs with keys from `rapport-vault`.
 
 pub mod gate;
+pub mod report;
+pub mod ropa;

@@ -14,6 +14,7 @@
 
 mod batch;
 mod consent;
+mod gate;
 mod keystore;
 mod plugins;
 mod privacy;
@@ -29,6 +30,7 @@ use sqlx::{ConnectOptions, SqlitePool};
 
 pub use batch::Batch;
 pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
+pub use gate::*;
 pub use keystore::{KeyBatch, KeyStore, StoredKey};
 pub use plugins::*;
 pub use privacy::*;

@@ -170,6 +170,23 @@ mod tests {
         assert_eq!(es6_number(1.5e-7), "1.5e-7");
     }
 
+    /// What a verdict or report writes, it reads back to the same bits:
+    /// replays compare stored findings with re-derived ones exactly.
+    #[test]
+    fn numbers_read_back_to_the_bits_they_were_written_from() {
+        let mut x = 0.1_f64;
+        for i in 1..2000u32 {
+            x = (x * 1.618_033_988_749_895 + f64::from(i) / 7.0).fract() / f64::from(i);
+            let text = to_string(&serde_json::json!(x));
+            let back: f64 = serde_json::from_str(&text).expect("number");
+            assert_eq!(back.to_bits(), x.to_bits(), "{text}");
+        }
+        let x = 5.0_f64 / 27.0;
+        assert_eq!(to_string(&serde_json::json!(x)), "0.18518518518518517");
+        let back: f64 = serde_json::from_str("0.18518518518518517").expect("number");
+        assert_eq!(back.to_bits(), x.to_bits());
+    }
+
     #[test]
     fn members_are_sorted_and_layout_is_gone() {
         let v = json!({"b": [1, 2.5, "x\n\u{1}é"], "a": {"d": null, "c": true}, "\u{20ac}": 1, "\r": 2});

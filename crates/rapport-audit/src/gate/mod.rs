@@ -17,6 +17,7 @@ pub mod bundle;
 pub mod fairness;
 mod jcs;
 pub mod policy;
+pub mod population;
 pub mod rules;
 pub mod verdict;
 

@@ -332,7 +332,9 @@ pub struct NoticePin {
     pub content_sha256: String,
 }
 
-/// An entry of the tenant's tamper-evident log.
+/// An entry of the tenant's tamper-evident log. A verdict is stored before
+/// the entry that records it is appended, so the pin is kept beside the
+/// verdict, not inside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogPin {
     pub seq: u64,
@@ -364,8 +366,6 @@ pub struct Pins {
     pub population_sha256: String,
     /// SHA-256 of the fairness input (the selection's cells).
     pub fairness_input_sha256: String,
-    /// The log entry that records the verdict, once appended.
-    pub log: Option<LogPin>,
 }
 
 /// A verdict as stored and printed: a compatibility boundary.

@@ -5,6 +5,7 @@ mod bad_input;
 mod cdnow;
 mod consent;
 mod erasure;
+mod gate;
 mod lifecycle;
 mod plaintext;
 mod plugins;
