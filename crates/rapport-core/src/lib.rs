@@ -13,10 +13,12 @@ mod backup;
 mod consent;
 mod dirs;
 mod error;
+mod gate;
 mod import;
 mod platform;
 mod plugins;
 mod privacy;
+mod reports;
 
 pub use backup::{BackupReport, RestoreReport};
 pub use consent::{
@@ -25,6 +27,10 @@ pub use consent::{
 };
 pub use dirs::DataDirs;
 pub use error::CoreError;
+pub use gate::{
+    ActionReplay, ActionRequest, ActionSummary, ActionView, ExecuteOptions, ExecutionReport,
+    ReasonView, ReviewView, SubjectView, TargetSpec, PROTECTED_ATTRIBUTES,
+};
 pub use import::{ImportReport, ImportSource, MAX_DIAGNOSTICS};
 pub use platform::{Platform, Profile, RotationReport, TenantInfo};
 pub use plugins::{
@@ -32,8 +38,8 @@ pub use plugins::{
     RunView, ScoreView, ScoresReport, TrustedKeyView, DEFAULT_BATCH,
 };
 pub use privacy::{
-    ErasureReport, ExportReport, PrivacyRequestView, RectificationReport, SweepReport,
-    EXPORT_FORMAT, WARN_DAYS,
+    ErasureReport, ExportReport, PrivacyRequestView, RecipientToNotify, RectificationReport,
+    SweepReport, EXPORT_FORMAT, WARN_DAYS,
 };
 pub use rapport_plugin::{Limits, PluginKind};
 

@@ -70,6 +70,12 @@ pub enum Command {
     Run(crate::cmd::plugin::RunArgs),
     /// The outputs of a run, with their named values and explanations.
     Scores(crate::cmd::plugin::ScoresArgs),
+    /// The action gate: request a verdict, review, execute once, replay.
+    #[command(subcommand)]
+    Action(crate::cmd::action::ActionCommand),
+    /// Records of processing (GDPR Art. 30) and audit reports.
+    #[command(subcommand)]
+    Audit(crate::cmd::audit::AuditCommand),
 }
 
 #[derive(Debug, Args)]

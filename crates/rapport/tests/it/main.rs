@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod gate;
 mod plugins;
 mod privacy;
 mod quickstart;
