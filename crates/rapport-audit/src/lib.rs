@@ -12,8 +12,14 @@
 //! * [`fairness`]: fairness audits of a selection, from a CSV export or a
 //!   stored run, into canonical reports;
 //! * [`log`]: the per-tenant Merkle log (RFC 9162), its entries, receipts,
-//!   tree heads, proofs and offline verification.
+//!   tree heads, proofs and offline verification;
+//! * [`gate`]: the action gate's policy, steps and verdicts;
+//! * [`report`]: a run's audit report, canonical JSON and self-contained HTML;
+//! * [`ropa`]: the GDPR Art. 30 record of processing.
 
 pub mod canonical;
 pub mod fairness;
+pub mod gate;
 pub mod log;
+pub mod report;
+pub mod ropa;

@@ -388,9 +388,29 @@ impl Platform {
         at: OffsetDateTime,
         mut each: impl FnMut(&LedgerSubject, &rapport_domain::consent::Decision),
     ) -> Result<(), CoreError> {
-        const PAGE: i64 = 20_000;
         let registry = registry()?;
-        let purpose = purpose(&registry, purpose_id)?;
+        self.decide_customers(tenant, &registry, purpose_id, at, None, |s, _, d| {
+            each(s, d)
+        })
+        .await
+    }
+
+    /// Decides `purpose` at `at` under `registry` for every customer of the
+    /// tenant, in row-id order, and hands each decision to `each` with the
+    /// ledger it was made from. With `watermark`, the ledger is read as it
+    /// stood when its highest consent row was that one (records appended
+    /// since are ignored, whatever their date), from the evidence table.
+    pub(crate) async fn decide_customers(
+        &self,
+        tenant: &Tenant,
+        registry: &PurposeRegistry,
+        purpose_id: &str,
+        at: OffsetDateTime,
+        watermark: Option<i64>,
+        mut each: impl FnMut(&LedgerSubject, &[ConsentEvent], &rapport_domain::consent::Decision),
+    ) -> Result<(), CoreError> {
+        const PAGE: i64 = 20_000;
+        let purpose = purpose(registry, purpose_id)?;
         let tk = self.tenant_keys(tenant)?;
         let notices = notices(self.store.notices(tenant).await?);
         // Pages are ranges of row ids, read two at a time on the store's
@@ -399,7 +419,12 @@ impl Platform {
         let fetch = |after: i64| {
             let store = self.store.clone();
             let tenant = tenant.clone();
-            tokio::spawn(async move { store.ledger_page(&tenant, after, after + PAGE).await })
+            tokio::spawn(async move {
+                match watermark {
+                    None => store.ledger_page(&tenant, after, after + PAGE).await,
+                    Some(w) => store.ledger_page_at(&tenant, after, after + PAGE, w).await,
+                }
+            })
         };
         let mut pending = std::collections::VecDeque::new();
         let mut next_after = 0;
@@ -469,8 +494,8 @@ impl Platform {
                         .into_iter()
                         .collect(),
                 };
-                let d = decide_all(&registry, &ledger, &notices, purpose, &facts, at);
-                each(s, &d);
+                let d = decide_all(registry, &ledger, &notices, purpose, &facts, at);
+                each(s, &ledger, &d);
             }
         }
         Ok(())

@@ -17,10 +17,12 @@ mod backup;
 mod consent;
 mod dirs;
 mod error;
+mod gate;
 mod import;
 mod platform;
 mod plugins;
 mod privacy;
+mod reports;
 
 pub use audit::{RunSelection, RUN_PROTECTED};
 pub use audit_log::{HeadView, LogEntryView, LogPin, LogRef, VerifyReport, HEAD_INTERVAL};
@@ -31,6 +33,10 @@ pub use consent::{
 };
 pub use dirs::DataDirs;
 pub use error::CoreError;
+pub use gate::{
+    ActionReplay, ActionRequest, ActionSummary, ActionView, ExecuteOptions, ExecutionReport,
+    ReasonView, ReviewView, SubjectView, TargetSpec, PROTECTED_ATTRIBUTES,
+};
 pub use import::{ImportReport, ImportSource, MAX_DIAGNOSTICS};
 pub use platform::{Platform, Profile, RotationReport, TenantInfo};
 pub use plugins::{
@@ -38,8 +44,8 @@ pub use plugins::{
     RunView, ScoreView, ScoresReport, TrustedKeyView, DEFAULT_BATCH,
 };
 pub use privacy::{
-    ErasureReport, ExportReport, PrivacyRequestView, RectificationReport, SweepReport,
-    EXPORT_FORMAT, WARN_DAYS,
+    ErasureReport, ExportReport, PrivacyRequestView, RecipientToNotify, RectificationReport,
+    SweepReport, EXPORT_FORMAT, WARN_DAYS,
 };
 pub use rapport_audit::log::{
     ConsistencyProofDoc, EntryKind, ExportedHead, InclusionProofDoc, LogReport, Tamper,

@@ -204,9 +204,23 @@ pub struct ErasureReport {
     pub kept: Vec<String>,
     pub removed: Vec<String>,
     /// Recipients the erasure must be communicated to (GDPR Art. 17(2), 19;
-    /// Cal. Civ. Code §1798.105(c)). Disclosures are not recorded yet, so
-    /// this is empty; it is named so callers can rely on it.
-    pub recipients_to_notify: Vec<String>,
+    /// Cal. Civ. Code §1798.105(c)): everyone an executed action disclosed
+    /// the subject's data to, from the disclosure records.
+    pub recipients_to_notify: Vec<RecipientToNotify>,
+}
+
+/// A recipient of a subject's data, from the disclosure records.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecipientToNotify {
+    pub recipient: String,
+    /// The age public key the list was encrypted to.
+    pub recipient_key: String,
+    pub purpose: String,
+    /// The fields disclosed.
+    pub fields: String,
+    /// The action that disclosed them, and when.
+    pub action: String,
+    pub disclosed_at: String,
 }
 
 /// What a rectification did.
@@ -239,7 +253,7 @@ pub struct SweepReport {
     pub interaction_texts_dropped: u64,
 }
 
-const SWEEP_RULE: &str = "a stakeholder whose last activity (signup, transaction, interaction, consent record, delivery or referral) is older than the longest retention period of any purpose it still has a lawful basis for (legal obligations count only where transactions or deliveries exist; consent-only purposes only with a current grant; none after a withdrawal, refusal or objection) is erased; interaction text older than the customer_support purpose's retention period is dropped";
+pub(crate) const SWEEP_RULE: &str = "a stakeholder whose last activity (signup, transaction, interaction, consent record, delivery or referral) is older than the longest retention period of any purpose it still has a lawful basis for (legal obligations count only where transactions or deliveries exist; consent-only purposes only with a current grant; none after a withdrawal, refusal or objection) is erased; interaction text older than the customer_support purpose's retention period is dropped";
 
 /// The purposes as the retention rule sees them.
 fn retention_purposes(
@@ -609,9 +623,8 @@ impl Platform {
     }
 
     /// Everything held about one subject as one JSON document, personal
-    /// fields and interaction text opened (unless erased). Sections that do
-    /// not exist yet (decisions, disclosures) are present and empty
-    /// so readers can rely on them.
+    /// fields and interaction text opened (unless erased), with the gate
+    /// decisions about them and the disclosures of their data.
     async fn subject_document(
         &self,
         t: &Tenant,
@@ -730,8 +743,40 @@ impl Platform {
                     "explanation": serde_json::from_str::<Value>(&o.explanation).unwrap_or(Value::Null)})
             })
             .collect();
+        // Every gate verdict that targeted the subject, with the rules that
+        // decided their part (GDPR Art. 15(1)(h), 22), and every disclosure
+        // of their data with its recipient (Art. 15(1)(c)).
+        let decisions: Vec<Value> = self
+            .store
+            .actions_of(t, p.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                json!({"action": a.action_id, "kind": a.kind, "purpose": a.purpose,
+                    "requested_at": a.requested_at, "verdict": a.outcome, "status": a.status,
+                    "included": a.included, "human_review": a.review,
+                    "reasons": a.reasons.split(' ').filter(|r| !r.is_empty()).collect::<Vec<_>>(),
+                    "consent_records": a.records.split(' ').filter(|r| !r.is_empty()).collect::<Vec<_>>(),
+                    "in_final_list": a.final_included,
+                    "reasons_at_execution": a.final_reasons.as_deref().map(|r| r.split(' ').filter(|x| !x.is_empty()).collect::<Vec<_>>()),
+                    "executed_at": a.executed_at})
+            })
+            .collect();
+        let disclosures: Vec<Value> = self
+            .store
+            .disclosures_of(t, p.id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                json!({"recipient": d.recipient, "recipient_key": d.recipient_key, "purpose": d.purpose,
+                    "fields": d.fields.split(',').collect::<Vec<_>>(), "action": d.action_id,
+                    "disclosed_at": d.disclosed_at})
+            })
+            .collect();
         let mut counts = BTreeMap::new();
         for (k, n) in [
+            ("decisions", decisions.len()),
+            ("disclosures", disclosures.len()),
             ("scores", scores.len()),
             ("transactions", transactions.len()),
             ("interactions", interactions.len()),
@@ -755,8 +800,8 @@ impl Platform {
             "consents": consents,
             "privacy_requests": requests,
             "scores": scores,
-            "decisions": [],
-            "disclosures": [],
+            "decisions": decisions,
+            "disclosures": disclosures,
         });
         Ok((doc, counts))
     }
@@ -847,6 +892,22 @@ impl Platform {
                 .await?;
         }
         let already_erased = p.erased_at.is_some() && is_pseudonym(&p.external_id);
+        // Disclosure records stay after the erasure (they are the evidence
+        // of who must be told); they are read first all the same.
+        let recipients_to_notify: Vec<RecipientToNotify> = self
+            .store
+            .disclosures_of(&t, p.id)
+            .await?
+            .into_iter()
+            .map(|d| RecipientToNotify {
+                recipient: d.recipient,
+                recipient_key: d.recipient_key,
+                purpose: d.purpose,
+                fields: d.fields,
+                action: d.action_id,
+                disclosed_at: d.disclosed_at,
+            })
+            .collect();
         let (key_destroyed, pseudo) = self.shred(&t, &p, request).await?;
         let request_id = if already_erased && request.is_none() {
             None
@@ -882,7 +943,7 @@ impl Platform {
                 "interaction text".into(),
                 "the external id, replaced by a keyed pseudonym".into(),
             ],
-            recipients_to_notify: Vec::new(),
+            recipients_to_notify,
         })
     }
 

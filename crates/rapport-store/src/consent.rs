@@ -75,7 +75,7 @@ fn opt(s: &str) -> Option<String> {
 }
 
 /// Parses one packed consent line (see [`Store::ledger_page`]).
-fn parse_consent(line: &str) -> Option<StoredConsent> {
+pub(crate) fn parse_consent(line: &str) -> Option<StoredConsent> {
     let mut p = line.split(' ');
     Some(StoredConsent {
         stakeholder_id: p.next()?.parse().ok()?,

@@ -19,6 +19,7 @@
 mod audit_log;
 mod batch;
 mod consent;
+mod gate;
 mod keystore;
 mod plugins;
 mod privacy;
@@ -37,6 +38,7 @@ pub use audit_log::{
 };
 pub use batch::Batch;
 pub use consent::{LedgerPage, LedgerSubject, StoredConsent, StoredNotice};
+pub use gate::*;
 pub use keystore::{KeyBatch, KeyStore, StoredKey};
 pub use plugins::*;
 pub use privacy::*;

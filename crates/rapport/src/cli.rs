@@ -70,9 +70,13 @@ pub enum Command {
     Run(crate::cmd::plugin::RunArgs),
     /// The outputs of a run, with their named values and explanations.
     Scores(crate::cmd::plugin::ScoresArgs),
+    /// The action gate: request a verdict, review, execute once, replay.
+    #[command(subcommand)]
+    Action(crate::cmd::action::ActionCommand),
     /// The audit module: fairness of a selection (a file exported from any
     /// system, or a stored run) and the tamper-evident log (verify, prove,
-    /// list, sign and export tree heads).
+    /// list, sign and export tree heads), records of processing (GDPR Art. 30)
+    /// and audit reports.
     #[command(subcommand)]
     Audit(crate::cmd::audit::AuditCommand),
 }

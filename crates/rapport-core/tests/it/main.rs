@@ -9,6 +9,7 @@ mod clv;
 mod consent;
 mod erasure;
 mod first_party;
+mod gate;
 mod lifecycle;
 mod plaintext;
 mod plugins;

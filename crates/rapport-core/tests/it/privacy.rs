@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use rapport_core::{CoreError, ImportKind, Platform};
 use serde_json::Value;
 
+use crate::support::age_identity;
 use crate::support::{import, import_base, Env};
 
 /// Rows of a generated CSV file as header → value maps.
@@ -28,44 +28,9 @@ fn rows(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-/// A new X25519 identity made by the real `age-keygen`: (file, recipient).
-fn age_identity(dir: &Path) -> (PathBuf, String) {
-    let file = dir.join("recipient-identity.txt");
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&file)
-        .output()
-        .expect("age-keygen is installed (scripts/test.sh installs it)");
-    assert!(out.status.success(), "age-keygen failed");
-    let out = Command::new("age-keygen")
-        .arg("-y")
-        .arg(&file)
-        .output()
-        .expect("age-keygen -y");
-    assert!(out.status.success());
-    let recipient = String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned();
-    assert!(recipient.starts_with("age1"));
-    (file, recipient)
-}
-
 /// Decrypts with the real `age` binary and parses the JSON.
 fn age_decrypt(identity: &Path, file: &Path) -> (Value, String) {
-    let out = Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(identity)
-        .arg(file)
-        .output()
-        .expect("age is installed (scripts/test.sh installs it)");
-    assert!(
-        out.status.success(),
-        "age -d failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("utf8");
+    let text = crate::support::age_decrypt_text(identity, file);
     (serde_json::from_str(&text).expect("JSON"), text)
 }
 
@@ -240,7 +205,8 @@ async fn export_holds_every_record_and_opens_with_the_age_tool() {
             interactions, t.interactions,
             "{id}: interactions with opened text"
         );
-        // Sections that do not exist yet are there, empty, for readers to rely on.
+        // No action ever targeted these subjects: the sections are there,
+        // empty, for readers to rely on.
         for section in ["scores", "decisions", "disclosures"] {
             assert_eq!(doc[section], Value::Array(vec![]), "{section}");
         }

@@ -111,3 +111,43 @@ pub fn all_files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A new X25519 identity made by the real `age-keygen`: (file, recipient).
+pub fn age_identity(dir: &Path) -> (PathBuf, String) {
+    let file = dir.join("recipient-identity.txt");
+    let out = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .expect("age-keygen is installed (scripts/test.sh installs it)");
+    assert!(out.status.success(), "age-keygen failed");
+    let out = std::process::Command::new("age-keygen")
+        .arg("-y")
+        .arg(&file)
+        .output()
+        .expect("age-keygen -y");
+    assert!(out.status.success());
+    let recipient = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    assert!(recipient.starts_with("age1"));
+    (file, recipient)
+}
+
+/// Decrypts a file with the real `age` binary.
+pub fn age_decrypt_text(identity: &Path, file: &Path) -> String {
+    let out = std::process::Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(identity)
+        .arg(file)
+        .output()
+        .expect("age is installed (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "age -d failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}

@@ -1,6 +1,6 @@
 //! `rapport audit …`: fairness audits of an exported model output or of a
-//! stored run, and the tamper-evident log, whose subcommands live in
-//! `audit_log.rs` and are mounted here. Each audit is one variant of
+//! stored run; the tamper-evident log (`audit_log.rs`), the records of
+//! processing and run reports (`audit_report.rs`) are mounted here. Each audit is one variant of
 //! [`AuditCommand`] and one function.
 
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use rapport_audit::fairness::{audit_csv_file, CsvAudit, FairnessReport, FileSele
 use rapport_core::RunSelection;
 use rapport_domain::fairness::{FairnessPolicy, ScoreRule};
 
-use super::{audit_log, Ctx};
+use super::{audit_log, audit_report, Ctx};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -21,6 +21,8 @@ pub enum AuditCommand {
     Fairness(Box<FairnessArgs>),
     #[command(flatten)]
     Log(audit_log::AuditLogCommand),
+    #[command(flatten)]
+    Report(audit_report::AuditReportCommand),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +73,7 @@ pub async fn run(ctx: &Ctx, c: AuditCommand) -> Result<()> {
     match c {
         AuditCommand::Fairness(a) => fairness(ctx, *a).await,
         AuditCommand::Log(c) => audit_log::run(ctx, c).await,
+        AuditCommand::Report(c) => audit_report::run(ctx, c).await,
     }
 }
 

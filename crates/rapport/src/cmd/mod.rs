@@ -1,7 +1,9 @@
 //! One module per command; [`run`] dispatches.
 
+pub mod action;
 pub mod audit;
 pub mod audit_log;
+pub mod audit_report;
 pub mod backup;
 mod consent;
 mod generate;
@@ -75,6 +77,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Plugin(c) => plugin::plugin(&ctx, c).await,
         Command::Run(a) => plugin::run(&ctx, a).await,
         Command::Scores(a) => plugin::scores(&ctx, a).await,
+        Command::Action(c) => action::run(&ctx, c).await,
         Command::Audit(c) => audit::run(&ctx, c).await,
     }
 }

@@ -251,10 +251,18 @@ async fn privacy(ctx: &Ctx, p: &Platform, cmd: PrivacyCommand) -> Result<()> {
             if r.recipients_to_notify.is_empty() {
                 outln!("  recipients to notify (Art. 17(2), 19): none recorded");
             } else {
-                outln!(
-                    "  recipients to notify (Art. 17(2), 19): {}",
-                    r.recipients_to_notify.join(", ")
-                );
+                outln!("  recipients to notify (Art. 17(2), 19):");
+                for n in &r.recipients_to_notify {
+                    outln!(
+                        "    {} ({}; {} for {}, action {} at {})",
+                        n.recipient,
+                        n.recipient_key,
+                        n.fields,
+                        n.purpose,
+                        n.action,
+                        n.disclosed_at
+                    );
+                }
             }
             if let Some(id) = r.request_id {
                 outln!("  request {id} completed");

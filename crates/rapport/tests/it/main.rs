@@ -4,6 +4,7 @@ mod audit;
 mod audit_log;
 mod cli;
 mod crash;
+mod gate;
 mod plugins;
 mod privacy;
 mod quickstart;

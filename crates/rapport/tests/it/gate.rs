@@ -1,0 +1,462 @@
+//! `rapport action …` and `rapport audit ropa|report` as an operator, a
+//! reviewer and a compliance officer run them: real processes, real files,
+//! a real run of the first-party `rfm` plugin, the real `age` tool.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{json, ok, rapport, run};
+
+const PW: &str = "pw";
+const AS_OF: &str = "2026-06-30T00:00:00Z";
+
+fn cmd(data: &Path, args: &[&str]) -> Command {
+    let mut c = rapport(data);
+    c.args(args).env("RAPPORT_PASSPHRASE", PW);
+    c
+}
+
+/// A data directory with a generated sample imported into tenant `acme`
+/// and a run of `rfm`; returns the data directory, the sample directory and
+/// the run id.
+fn setup(tmp: &Path) -> (PathBuf, PathBuf, String) {
+    let data = tmp.join("data");
+    let sample = tmp.join("sample");
+    ok(rapport(&data)
+        .args(["generate", "--customers", "300", "--seed", "5", "--out"])
+        .arg(&sample));
+    ok(&mut cmd(&data, &["init", "--kdf-cost", "10"]));
+    ok(&mut cmd(&data, &["tenant", "create", "acme"]));
+    for (i, text) in ["notice v1", "notice v2"].iter().enumerate() {
+        let f = tmp.join(format!("notice{i}.txt"));
+        std::fs::write(&f, text).expect("notice");
+        ok(cmd(
+            &data,
+            &[
+                "notice",
+                "publish",
+                "--tenant",
+                "acme",
+                "--id",
+                "privacy-notice",
+                "--file",
+            ],
+        )
+        .arg(&f));
+    }
+    for kind in ["customers", "transactions", "consents"] {
+        ok(cmd(&data, &["import", "--tenant", "acme", "--kind", kind])
+            .arg(sample.join(format!("{kind}.csv"))));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ok(cmd(&data, &["plugin", "publish"]).arg(root.join("plugins/dist/rfm-0.1.0.rpkg")));
+    ok(&mut cmd(
+        &data,
+        &[
+            "plugin",
+            "install",
+            "--tenant",
+            "acme",
+            "rfm@0.1.0",
+            "--purpose",
+            "analytics_profiling",
+        ],
+    ));
+    let r = json(&mut cmd(
+        &data,
+        &[
+            "run", "--tenant", "acme", "--plugin", "rfm", "--as-of", AS_OF,
+        ],
+    ));
+    assert_eq!(r["status"], "succeeded", "{r}");
+    (data, sample, r["run"].as_str().expect("run id").to_owned())
+}
+
+fn approve_if_held(data: &Path, v: &serde_json::Value) {
+    if v["status"] == "pending_review" {
+        let id = v["action"].as_str().expect("id");
+        let a = json(&mut cmd(
+            data,
+            &[
+                "action",
+                "approve",
+                id,
+                "--reviewer",
+                "Dana Reviewer",
+                "--note",
+                "looked at the segment",
+            ],
+        ));
+        assert_eq!(a["status"], "approved", "{a}");
+        assert_eq!(a["review"]["reviewer"], "Dana Reviewer");
+    }
+}
+
+/// Every value of the personal columns of the generated customers.
+fn personal_values(sample: &Path) -> Vec<String> {
+    let mut rdr = csv::Reader::from_path(sample.join("customers.csv")).expect("csv");
+    let headers = rdr.headers().expect("headers").clone();
+    let cols: Vec<usize> = ["id", "name", "email", "phone", "address", "birth_date"]
+        .iter()
+        .map(|c| headers.iter().position(|h| h == *c).expect("column"))
+        .collect();
+    let mut out = Vec::new();
+    for r in rdr.records() {
+        let r = r.expect("row");
+        for &c in &cols {
+            if let Some(v) = r.get(c).filter(|v| v.len() >= 6) {
+                out.push(v.to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_gated_campaign_from_request_to_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, sample, run_id) = setup(tmp.path());
+    let scores = json(&mut cmd(
+        &data,
+        &[
+            "scores", "--tenant", "acme", "--run", &run_id, "--limit", "1",
+        ],
+    ));
+    let segment = scores["labels"][0][0].as_str().expect("label").to_owned();
+
+    // The operator asks; the verdict names every exclusion with its rule.
+    let v = json(&mut cmd(
+        &data,
+        &[
+            "action",
+            "request",
+            "--tenant",
+            "acme",
+            "--kind",
+            "email_campaign",
+            "--purpose",
+            "direct_marketing_email",
+            "--segment",
+            &segment,
+        ],
+    ));
+    let id = v["action"].as_str().expect("id").to_owned();
+    let counts = &v["verdict"]["counts"];
+    assert_eq!(counts["targeted"], scores["labels"][0][1]);
+    assert!(counts["excluded"].as_u64().expect("excluded") > 0, "{v}");
+    for s in v["subjects"].as_array().expect("subjects") {
+        assert!(!s["reasons"].as_array().expect("reasons").is_empty(), "{s}");
+        assert!(
+            s["reasons"][0]["citation"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty()),
+            "{s}"
+        );
+    }
+    assert_eq!(v["verdict"]["pins"]["run"]["id"], run_id.as_str());
+    // The text form says what to do next.
+    let shown = ok(&mut cmd(&data, &["action", "show", &id]));
+    assert!(
+        shown.contains(&id) && shown.contains("excluded by rule"),
+        "{shown}"
+    );
+
+    approve_if_held(&data, &v);
+    let list = tmp.path().join("campaign.csv");
+    let done = json(cmd(&data, &["action", "execute", &id, "--out"]).arg(&list));
+    assert_eq!(done["encrypted"], false);
+    let text = std::fs::read_to_string(&list).expect("list");
+    // An internal list holds external ids and nothing else.
+    assert!(text.starts_with("subject\n"), "{text}");
+    assert_eq!(
+        text.lines().count() as u64 - 1,
+        done["final_count"].as_u64().expect("final")
+    );
+    assert!(text
+        .lines()
+        .skip(1)
+        .all(|l| l.starts_with('C') && !l.contains(',')));
+    // Once only.
+    let again = tmp.path().join("again.csv");
+    let out = run(cmd(&data, &["action", "execute", &id, "--out"]).arg(&again));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already executed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!again.exists());
+
+    // Replayed from its pins, the verdict is the same.
+    let r = json(&mut cmd(&data, &["action", "replay", &id]));
+    assert_eq!(r["verdict"], "reproduced", "{r}");
+    assert_eq!(r["replayed_outcome"], v["outcome"]);
+
+    // Two processes racing to execute one approved action: one wins.
+    let v2 = json(&mut cmd(
+        &data,
+        &[
+            "action",
+            "request",
+            "--tenant",
+            "acme",
+            "--kind",
+            "email_campaign",
+            "--purpose",
+            "direct_marketing_email",
+            "--segment",
+            &segment,
+            "--run",
+            &run_id,
+        ],
+    ));
+    approve_if_held(&data, &v2);
+    let id2 = v2["action"].as_str().expect("id").to_owned();
+    let outs: Vec<PathBuf> = (0..2)
+        .map(|i| tmp.path().join(format!("race{i}.csv")))
+        .collect();
+    let children: Vec<std::process::Child> = outs
+        .iter()
+        .map(|o| {
+            cmd(&data, &["action", "execute", &id2, "--out"])
+                .arg(o)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let results: Vec<bool> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait").status.success())
+        .collect();
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+    assert_eq!(outs.iter().filter(|o| o.exists()).count(), 1);
+
+    let listed = json(&mut cmd(&data, &["action", "list", "--tenant", "acme"]));
+    assert_eq!(listed.as_array().expect("list").len(), 2);
+
+    // The report: one self-contained page, and canonical, repeatable JSON
+    // without a single row-level value.
+    let html_path = tmp.path().join("report.html");
+    let printed = ok(cmd(
+        &data,
+        &[
+            "audit", "report", "--tenant", "acme", "--run", &run_id, "--out",
+        ],
+    )
+    .arg(&html_path));
+    assert!(printed.contains("report.html"), "{printed}");
+    let html = std::fs::read_to_string(&html_path).expect("html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg") && html.contains("<style>"));
+    for external in ["<script", "<link", " src=", " href=", "url(", "@import"] {
+        assert!(!html.contains(external), "the page loads {external}");
+    }
+    assert!(
+        html.replace("http://www.w3.org/2000/svg", "")
+            .find("http")
+            .is_none(),
+        "the page refers to the network"
+    );
+    assert!(html.contains(&id) && html.contains(&id2));
+    let j1 = ok(&mut cmd(
+        &data,
+        &[
+            "--json", "audit", "report", "--tenant", "acme", "--run", &run_id,
+        ],
+    ));
+    let j2 = ok(&mut cmd(
+        &data,
+        &[
+            "--json", "audit", "report", "--tenant", "acme", "--run", &run_id,
+        ],
+    ));
+    assert_eq!(j1, j2, "the JSON report is byte-identical when re-run");
+    let parsed: serde_json::Value = serde_json::from_str(&j1).expect("json");
+    assert_eq!(
+        format!("{}\n", rapport_audit::gate::canonical_json(&parsed)),
+        j1,
+        "the JSON report is canonical"
+    );
+    assert_eq!(parsed["input_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(parsed["policy"]["hash"].as_str().map(str::len), Some(64));
+    assert_eq!(parsed["actions"].as_array().expect("actions").len(), 2);
+    for value in personal_values(&sample) {
+        assert!(!j1.contains(&value), "the JSON report holds `{value}`");
+        assert!(!html.contains(&value), "the HTML report holds `{value}`");
+    }
+    // One action only, and a clear error for an action not on the run.
+    let one = ok(&mut cmd(
+        &data,
+        &[
+            "--json", "audit", "report", "--tenant", "acme", "--run", &run_id, "--action", &id,
+        ],
+    ));
+    let one: serde_json::Value = serde_json::from_str(&one).expect("json");
+    assert_eq!(one["actions"].as_array().expect("actions").len(), 1);
+    let out = run(&mut cmd(
+        &data,
+        &[
+            "audit", "report", "--tenant", "acme", "--run", &run_id, "--action", "act-nope",
+        ],
+    ));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not requested on run"));
+
+    // The record of processing names the plugin and the fields it reads.
+    let ropa = json(&mut cmd(&data, &["audit", "ropa", "--tenant", "acme"]));
+    let analytics = ropa["activities"]
+        .as_array()
+        .expect("activities")
+        .iter()
+        .find(|a| a["purpose"] == "analytics_profiling")
+        .expect("analytics_profiling");
+    assert_eq!(analytics["plugins"][0]["plugin"], "rfm");
+    assert!(!analytics["plugins"][0]["granted_fields"]
+        .as_array()
+        .expect("fields")
+        .is_empty());
+    let text = ok(&mut cmd(&data, &["audit", "ropa", "--tenant", "acme"]));
+    assert!(
+        text.contains("(g) Security measures") && text.contains("direct_marketing_email"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_partner_export_is_encrypted_to_its_recipient_and_erasure_names_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    ok(&mut cmd(&data, &["init", "--kdf-cost", "10"]));
+    ok(&mut cmd(&data, &["tenant", "create", "acme"]));
+    let customers = tmp.path().join("customers.csv");
+    std::fs::write(
+        &customers,
+        "id,name,email,phone,address,birth_date,gender,age_band,country,region,signup_date,notes\n\
+         P1,Pia One,pia.one@example.org,,,1980-01-01,female,35-44,DE,,2023-01-01,\n\
+         P2,Paul Two,paul.two@example.org,,,1975-05-05,male,45-54,FR,,2023-01-01,\n\
+         P3,Cal Three,cal.three@example.org,,,1991-03-03,male,25-34,US,CA,2023-01-01,\n",
+    )
+    .expect("customers");
+    let consents = tmp.path().join("consents.csv");
+    std::fs::write(
+        &consents,
+        "id,subject_id,purpose,lawful_basis,status,jurisdiction,recorded_at,method\n\
+         s1,P1,partner_data_sharing,consent,granted,EU,2024-01-01T10:00:00Z,web_form\n\
+         s2,P2,partner_data_sharing,consent,granted,EU,2024-01-01T10:00:00Z,web_form\n\
+         g3,P3,partner_data_sharing,consent,withdrawn,US-CA,2024-03-01T10:00:00Z,gpc_signal\n",
+    )
+    .expect("consents");
+    ok(cmd(
+        &data,
+        &["import", "--tenant", "acme", "--kind", "customers"],
+    )
+    .arg(&customers));
+    ok(cmd(&data, &["import", "--tenant", "acme", "--kind", "consents"]).arg(&consents));
+    let list = tmp.path().join("list.txt");
+    std::fs::write(&list, "P1\nP2\nP3\n").expect("list");
+    let v = json(
+        cmd(
+            &data,
+            &[
+                "action",
+                "request",
+                "--tenant",
+                "acme",
+                "--kind",
+                "partner_export",
+                "--purpose",
+                "partner_data_sharing",
+                "--subjects",
+            ],
+        )
+        .arg(&list),
+    );
+    assert_eq!(v["verdict"]["counts"]["included"], 2, "{v}");
+    assert_eq!(v["verdict"]["exclusions"]["ccpa.7025.gpc"], 1, "{v}");
+    approve_if_held(&data, &v);
+    let id = v["action"].as_str().expect("id");
+    // A list that leaves the platform is never written in the clear.
+    let out_file = tmp.path().join("partner.age");
+    let out = run(cmd(&data, &["action", "execute", id, "--out"]).arg(&out_file));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--recipient"));
+    assert!(!out_file.exists());
+
+    let identity = tmp.path().join("partner-key.txt");
+    let gen = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&identity)
+        .output()
+        .expect("age-keygen is installed (scripts/test.sh installs it)");
+    assert!(gen.status.success());
+    let recipient = String::from_utf8(
+        Command::new("age-keygen")
+            .arg("-y")
+            .arg(&identity)
+            .output()
+            .expect("age-keygen -y")
+            .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_owned();
+    let done = json(
+        cmd(
+            &data,
+            &[
+                "action",
+                "execute",
+                id,
+                "--recipient",
+                &recipient,
+                "--recipient-name",
+                "Partner Co Ltd",
+                "--out",
+            ],
+        )
+        .arg(&out_file),
+    );
+    assert_eq!(done["disclosures"], 2);
+    let bytes = std::fs::read(&out_file).expect("list");
+    assert!(bytes.starts_with(b"age-encryption.org/v1"));
+    assert!(!String::from_utf8_lossy(&bytes).contains("pia.one@example.org"));
+    let plain = Command::new("age")
+        .arg("--decrypt")
+        .arg("--identity")
+        .arg(&identity)
+        .arg(&out_file)
+        .output()
+        .expect("age is installed (scripts/test.sh installs it)");
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout),
+        "subject,name,email\nP1,Pia One,pia.one@example.org\nP2,Paul Two,paul.two@example.org\n"
+    );
+
+    // The records of processing list the recipient.
+    let ropa = json(&mut cmd(&data, &["audit", "ropa", "--tenant", "acme"]));
+    assert_eq!(ropa["recipients"][0]["recipient"], "Partner Co Ltd");
+    assert_eq!(ropa["recipients"][0]["subjects"], 2);
+
+    // An erasure reports whom to tell (GDPR Art. 17(2), 19).
+    let erased = json(&mut cmd(
+        &data,
+        &["privacy", "erase", "--tenant", "acme", "--subject", "P1"],
+    ));
+    assert_eq!(
+        erased["recipients_to_notify"][0]["recipient"],
+        "Partner Co Ltd"
+    );
+    assert_eq!(erased["recipients_to_notify"][0]["action"], id);
+    let text = ok(&mut cmd(
+        &data,
+        &["privacy", "erase", "--tenant", "acme", "--subject", "P2"],
+    ));
+    assert!(text.contains("Partner Co Ltd"), "{text}");
+}
