@@ -166,9 +166,10 @@ pub struct AuditReport {
 impl AuditReport {
     /// The canonical JSON of the report (RFC 8785 style): sorted members,
     /// no insignificant whitespace. The same input gives the same bytes.
-    pub fn canonical_json(&self) -> String {
-        let v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        crate::gate::canonical_json(&v)
+    pub fn canonical_json(&self) -> Result<String, crate::canonical::CanonicalError> {
+        let v = serde_json::to_value(self)
+            .map_err(|e| crate::canonical::CanonicalError::Serialize(e.to_string()))?;
+        crate::canonical::to_string(&v)
     }
 }
 

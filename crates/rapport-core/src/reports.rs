@@ -390,7 +390,9 @@ impl Platform {
             "actions": inputs,
         });
         let input_sha256 = hex::encode(Sha256::digest(
-            rapport_audit::gate::canonical_json(&input).as_bytes(),
+            rapport_audit::gate::canonical_json(&input)
+                .map_err(|e| invalid(e.to_string()))?
+                .as_bytes(),
         ));
         let (checkpoint, signature, mut notes) = self.report_evidence(&t).await?;
         if sections.is_empty() {
@@ -410,7 +412,7 @@ impl Platform {
             notes,
             signature: None,
         };
-        report.signature = signature.and_then(|sign| sign(&report.canonical_json()));
+        report.signature = signature.and_then(|sign| sign(&report.canonical_json().ok()?));
         Ok(report)
     }
 

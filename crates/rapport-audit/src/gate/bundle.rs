@@ -100,7 +100,8 @@ impl PolicyBundle {
             "gate": serde_json::to_value(&gate).map_err(|e| bundle_error(e.to_string()))?,
             "fairness": fairness,
         });
-        let canonical = jcs::to_string(&doc);
+        let canonical =
+            crate::canonical::to_string(&doc).map_err(|e| bundle_error(e.to_string()))?;
         let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
         Ok(Self {
             purposes,

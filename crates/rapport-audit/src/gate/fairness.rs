@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::jcs;
+use crate::canonical::{self, CanonicalError};
 
 /// What the fairness audit concluded about a selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,9 +182,8 @@ impl CellTally {
 impl SelectionCells {
     /// SHA-256 of the canonical JSON of the counts, in hex: the fairness
     /// input a verdict pins.
-    pub fn sha256(&self) -> String {
-        let v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        hex::encode(Sha256::digest(jcs::to_vec(&v)))
+    pub fn sha256(&self) -> Result<String, CanonicalError> {
+        Ok(hex::encode(Sha256::digest(canonical::to_vec_from(self)?)))
     }
 
     /// Whether any attribute value is known for anyone.
@@ -252,8 +251,8 @@ mod tests {
         u.add(&[Some("female"), Some("25-34")], false);
         u.add(&[Some("female"), Some("25-34")], true);
         u.add(&[Some("female"), None], false);
-        assert_eq!(u.clone().finish().sha256(), c.sha256());
+        assert_eq!(u.clone().finish().sha256().unwrap(), c.sha256().unwrap());
         u.add(&[None, None], true);
-        assert_ne!(u.finish().sha256(), c.sha256());
+        assert_ne!(u.finish().sha256().unwrap(), c.sha256().unwrap());
     }
 }

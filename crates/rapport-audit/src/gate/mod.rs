@@ -15,7 +15,6 @@
 
 pub mod bundle;
 pub mod fairness;
-mod jcs;
 pub mod policy;
 pub mod population;
 pub mod rules;
@@ -35,8 +34,10 @@ pub use verdict::{
     Outcome, Pins, RunPin, SubjectOutcome, TallyResult, Target, VerdictRecord, VERDICT_FORMAT,
 };
 
-/// Canonical JSON (RFC 8785 style) of a value, as verdict and report hashes
-/// use it.
-pub fn canonical_json(value: &serde_json::Value) -> String {
-    jcs::to_string(value)
+/// Canonical JSON (RFC 8785) of a value, as verdict and report hashes use
+/// it: [`crate::canonical`], the same bytes the audit log signs.
+pub fn canonical_json(
+    value: &serde_json::Value,
+) -> Result<String, crate::canonical::CanonicalError> {
+    crate::canonical::to_string(value)
 }

@@ -234,7 +234,7 @@ fn pipeline(s: &Scenario, bundle: &PolicyBundle, reverse: bool) -> Result<Run, S
         gate_rules: derived.reasons.iter().map(|r| r.rule.clone()).collect(),
         tally,
         subjects,
-        fairness_input: cells.sha256(),
+        fairness_input: cells.sha256().expect("canonical"),
     })
 }
 

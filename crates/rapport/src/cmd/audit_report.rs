@@ -64,7 +64,7 @@ async fn audit(ctx: &Ctx, p: &Platform, cmd: AuditReportCommand) -> Result<()> {
                 .await
                 .context("could not build the audit report")?;
             let text = if ctx.json {
-                let mut t = r.canonical_json();
+                let mut t = r.canonical_json()?;
                 t.push('\n');
                 t
             } else {
