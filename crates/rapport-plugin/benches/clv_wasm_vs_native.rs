@@ -75,6 +75,7 @@ fn customers(purchases: BTreeMap<String, Vec<(i64, f64)>>, until: i64) -> Vec<Cu
             ),
             interactions: None,
             referrals: None,
+            previous: None,
         })
         .collect()
 }
@@ -160,7 +161,9 @@ fn main() -> anyhow::Result<()> {
         serde_json::from_value(serde_json::to_value(&population)?)?;
 
     // Fit and score, returning the outputs and the fit's share of the time.
-    let run_wasm = || -> anyhow::Result<(Vec<rapport_plugin::host::wit::Output>, f64)> {
+    // The sandboxed side keeps each batch's outputs in the columns they came
+    // back in (what `rapport run` reads them from).
+    let run_wasm = || -> anyhow::Result<(Vec<rapport_plugin::host::wit::Outputs>, f64)> {
         let t = Instant::now();
         let model = plugin
             .fit(&host_ctx, Population::Customers(&population), &limits)?
@@ -178,7 +181,7 @@ fn main() -> anyhow::Result<()> {
                 )?
                 .value
                 .map_err(|e| anyhow::anyhow!(e.message))?;
-            outputs.extend(scored.outputs);
+            outputs.push(scored.outputs);
         }
         Ok((outputs, fit))
     };
@@ -196,7 +199,8 @@ fn main() -> anyhow::Result<()> {
         Ok((outputs, fit))
     };
     anyhow::ensure!(
-        serde_json::to_string(&run_wasm()?.0)? == serde_json::to_string(&run_native()?.0)?,
+        serde_json::to_string(&run_wasm()?.0.iter().flat_map(|b| b.iter()).collect::<Vec<_>>())?
+            == serde_json::to_string(&run_native()?.0)?,
         "wasm and native outputs differ"
     );
 

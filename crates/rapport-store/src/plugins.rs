@@ -819,6 +819,8 @@ impl Store {
         .bind(run_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
     /// A page of a run's outputs for a fairness audit: at most `limit`
     /// outputs of stakeholders with row ids above `after`, in row-id order,
     /// each with its subject id and sealed gender and age band.

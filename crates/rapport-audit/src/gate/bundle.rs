@@ -12,7 +12,6 @@ use rapport_domain::consent::{CcpaClass, PurposeRegistry, PurposesFile};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::jcs;
 use super::policy::{
     ActionKind, ActionsFile, GatePolicyError, GatePolicyFile, DEFAULT_ACTIONS, DEFAULT_GATE,
 };

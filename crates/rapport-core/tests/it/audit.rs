@@ -43,7 +43,7 @@ async fn scored_tenant(env: &Env, customers: u64) -> (Platform, String) {
         .await
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
     }
-    p.publish_first_party().expect("publish rfm");
+    p.publish_first_party().await.expect("publish rfm");
     p.install_plugin(TENANT, "rfm", "analytics_profiling", None, None)
         .await
         .expect("install rfm");

@@ -65,10 +65,10 @@ async fn clv_on_cdnow_through_the_sandbox_matches_lifetimes_for_every_customer()
         return;
     }
     let env = Env::new();
-    let p = env.init().await;
+    let mut p = env.init().await;
     p.create_tenant(TENANT).await.expect("tenant");
     import_cdnow(&p, &file).await;
-    p.publish_first_party().expect("publish the built-in packages");
+    p.publish_first_party().await.expect("publish the built-in packages");
     let inst = p
         .install_plugin(TENANT, "clv@0.1.0", "analytics_profiling", None, None)
         .await

@@ -55,7 +55,7 @@ async fn tenant(env: &Env) -> (Platform, PathBuf) {
 /// returns the run and its outputs by subject. The run must replay to the
 /// same output.
 async fn run(p: &Platform, plugin: &str, purpose: &str) -> (RunView, BTreeMap<String, ScoreView>) {
-    let published = p.publish_first_party().expect("publish the built-in packages");
+    let published = p.publish_first_party().await.expect("publish the built-in packages");
     assert!(published.iter().any(|r| r.plugin.id == plugin), "{plugin} is built in");
     let inst = p
         .install_plugin(TENANT, plugin, purpose, None, None)

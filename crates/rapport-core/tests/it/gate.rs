@@ -50,7 +50,7 @@ async fn generated_with_rfm(env: &Env, n: u64) -> (Platform, String) {
         .await
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
     }
-    p.publish_first_party().expect("publish first party");
+    p.publish_first_party().await.expect("publish first party");
     p.install_plugin(TENANT, "rfm@0.1.0", "analytics_profiling", None, None)
         .await
         .expect("install rfm");
