@@ -101,7 +101,9 @@ fn main() -> anyhow::Result<()> {
             (midnight("1997-09-30")?, args.get(2))
         }
         Some("csv") => {
-            let path = args.get(1).ok_or_else(|| anyhow::anyhow!("csv FILE DATE"))?;
+            let path = args
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("csv FILE DATE"))?;
             let mut rdr = csv::Reader::from_path(path)?;
             let h = rdr.headers()?.clone();
             let col = |name: &str| {
@@ -117,7 +119,9 @@ fn main() -> anyhow::Result<()> {
                     .or_default()
                     .push((midnight(&rec[date])?, rec[amount].parse()?));
             }
-            let day = args.get(2).ok_or_else(|| anyhow::anyhow!("csv FILE DATE"))?;
+            let day = args
+                .get(2)
+                .ok_or_else(|| anyhow::anyhow!("csv FILE DATE"))?;
             (midnight(day)?, args.get(3))
         }
         _ => anyhow::bail!("usage: clv_wasm_vs_native (cdnow FILE | csv FILE YYYY-MM-DD) [RUNS]"),
@@ -199,8 +203,13 @@ fn main() -> anyhow::Result<()> {
         Ok((outputs, fit))
     };
     anyhow::ensure!(
-        serde_json::to_string(&run_wasm()?.0.iter().flat_map(|b| b.iter()).collect::<Vec<_>>())?
-            == serde_json::to_string(&run_native()?.0)?,
+        serde_json::to_string(
+            &run_wasm()?
+                .0
+                .iter()
+                .flat_map(|b| b.iter())
+                .collect::<Vec<_>>()
+        )? == serde_json::to_string(&run_native()?.0)?,
         "wasm and native outputs differ"
     );
 

@@ -698,7 +698,12 @@ pub fn score(
         .iter()
         .map(|c| {
             let previous = c.previous.as_ref().and_then(|p| p.score);
-            assess(config, c.subject, &measure(config, ctx, c, &mut odd), previous)
+            assess(
+                config,
+                c.subject,
+                &measure(config, ctx, c, &mut odd),
+                previous,
+            )
         })
         .collect();
     let mut scored = Scored::new(outputs);

@@ -68,12 +68,17 @@ async fn clv_on_cdnow_through_the_sandbox_matches_lifetimes_for_every_customer()
     let mut p = env.init().await;
     p.create_tenant(TENANT).await.expect("tenant");
     import_cdnow(&p, &file).await;
-    p.publish_first_party().await.expect("publish the built-in packages");
+    p.publish_first_party()
+        .await
+        .expect("publish the built-in packages");
     let inst = p
         .install_plugin(TENANT, "clv@0.1.0", "analytics_profiling", None, None)
         .await
         .expect("install clv");
-    assert_eq!(inst.granted_fields, ["transactions.at", "transactions.amount"]);
+    assert_eq!(
+        inst.granted_fields,
+        ["transactions.amount", "transactions.at"]
+    );
 
     // No consent record: consent fails closed and nobody is scored.
     let run = p.run_plugin(TENANT, "clv", &run_opts()).await.expect("run");
@@ -101,7 +106,9 @@ async fn clv_on_cdnow_through_the_sandbox_matches_lifetimes_for_every_customer()
     assert_eq!((run.subjects, run.excluded_by_consent), (2357, 0));
     assert_eq!(run.batches, 1 + 5, "one fit, then batches of 500");
     assert!(
-        run.diagnostics.iter().any(|d| d.contains("r = 0.2426") && d.contains("converged")),
+        run.diagnostics
+            .iter()
+            .any(|d| d.contains("r = 0.2426") && d.contains("converged")),
         "{:?}",
         run.diagnostics
     );
@@ -140,9 +147,19 @@ async fn clv_on_cdnow_through_the_sandbox_matches_lifetimes_for_every_customer()
         close(&o.subject, "t_x", v("t_x"), g.t_x);
         close(&o.subject, "T", v("T"), g.t);
         close(&o.subject, "zbar", v("zbar"), g.zbar);
-        close(&o.subject, "expected_purchases", v("expected_purchases"), g.expected_purchases_52);
+        close(
+            &o.subject,
+            "expected_purchases",
+            v("expected_purchases"),
+            g.expected_purchases_52,
+        );
         close(&o.subject, "p_alive", v("p_alive"), g.p_alive);
-        close(&o.subject, "expected_spend", v("expected_spend"), g.expected_spend);
+        close(
+            &o.subject,
+            "expected_spend",
+            v("expected_spend"),
+            g.expected_spend,
+        );
         close(&o.subject, "clv", v("clv"), g.clv_month);
         assert_eq!(o.score, v("clv"));
         assert!(o.label.is_some());

@@ -55,8 +55,14 @@ async fn tenant(env: &Env) -> (Platform, PathBuf) {
 /// returns the run and its outputs by subject. The run must replay to the
 /// same output.
 async fn run(p: &Platform, plugin: &str, purpose: &str) -> (RunView, BTreeMap<String, ScoreView>) {
-    let published = p.publish_first_party().await.expect("publish the built-in packages");
-    assert!(published.iter().any(|r| r.plugin.id == plugin), "{plugin} is built in");
+    let published = p
+        .publish_first_party()
+        .await
+        .expect("publish the built-in packages");
+    assert!(
+        published.iter().any(|r| r.plugin.id == plugin),
+        "{plugin} is built in"
+    );
     let inst = p
         .install_plugin(TENANT, plugin, purpose, None, None)
         .await
@@ -194,12 +200,19 @@ async fn value_potential_places_customers_on_the_grid_with_real_advocates() {
         seen.insert(label);
         let want = spend.get(subject).copied().unwrap_or(0.0);
         let got = value(o, "value").expect("value");
-        assert!((got - want).abs() < 1e-6, "{subject}: value {got}, rows say {want}");
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{subject}: value {got}, rows say {want}"
+        );
         let referrals = referred.get(subject).copied().unwrap_or(0);
         assert_eq!(value(o, "referrals"), Some(referrals as f64), "{subject}");
         // Advocates really referred at least three others, and everyone who
         // did is an advocate.
-        assert_eq!(label == "advocate", referrals >= 3, "{subject}: {referrals} referrals");
+        assert_eq!(
+            label == "advocate",
+            referrals >= 3,
+            "{subject}: {referrals} referrals"
+        );
         let terms = explanation(o);
         assert_eq!(terms.len(), 5);
         assert_eq!(terms[0].1, 0.0, "the value term carries 0");
@@ -245,7 +258,10 @@ async fn relationship_health_scores_tickets_and_nps_as_the_rows_say() {
         assert_eq!(value(o, "change_since_previous"), None);
 
         let mut mine = events.get(subject).cloned().unwrap_or_default();
-        mine.sort_by(|a, b| a.0.cmp(&b.0).then((a.1 == "ticket_closed").cmp(&(b.1 == "ticket_closed"))));
+        mine.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then((a.1 == "ticket_closed").cmp(&(b.1 == "ticket_closed")))
+        });
         let mut open = 0u32;
         for (_, kind, _) in &mine {
             match kind.as_str() {
@@ -369,9 +385,19 @@ async fn supplier_scorecard_ranks_good_and_bad_suppliers() {
     assert_eq!(out["S9003"].label.as_deref(), Some("insufficient_data"));
     assert_eq!(out["S9003"].score, 0.0);
 
-    let standings = ["strategic", "preferred", "transactional", "at_risk", "insufficient_data"];
+    let standings = [
+        "strategic",
+        "preferred",
+        "transactional",
+        "at_risk",
+        "insufficient_data",
+    ];
     for o in out.values() {
-        assert!(standings.contains(&o.label.as_deref().unwrap_or("")), "{:?}", o.label);
+        assert!(
+            standings.contains(&o.label.as_deref().unwrap_or("")),
+            "{:?}",
+            o.label
+        );
         assert_sums_to_score(o);
         if o.label.as_deref() != Some("insufficient_data") {
             assert_eq!(explanation(o).len(), 6);
@@ -427,7 +453,13 @@ async fn referral_influence_agrees_with_the_referral_rows() {
         }
         sizes
     };
-    let labels = ["advocate_and_broker", "broker", "advocate", "referrer", "no_referrals"];
+    let labels = [
+        "advocate_and_broker",
+        "broker",
+        "advocate",
+        "referrer",
+        "no_referrals",
+    ];
     let (mut advocates, mut reached_beyond) = (0, 0);
     for (subject, o) in &out {
         let label = o.label.as_deref().expect("a label");
@@ -450,7 +482,12 @@ async fn referral_influence_agrees_with_the_referral_rows() {
             frontier = found;
         }
         for (d, want) in hops.iter().enumerate() {
-            assert_eq!(value(o, &format!("reached_hop_{}", d + 1)), Some(*want), "{subject} hop {}", d + 1);
+            assert_eq!(
+                value(o, &format!("reached_hop_{}", d + 1)),
+                Some(*want),
+                "{subject} hop {}",
+                d + 1
+            );
         }
         let influence = hops[0] + 0.5 * hops[1] + 0.25 * hops[2];
         assert!((o.score - influence).abs() < 1e-9, "{subject}");
@@ -458,11 +495,22 @@ async fn referral_influence_agrees_with_the_referral_rows() {
         assert_eq!(value(o, "advocate"), Some(if advocate { 1.0 } else { 0.0 }));
         advocates += usize::from(advocate);
         reached_beyond += usize::from(hops[1] > 0.0);
-        let broker = component_sizes_without(subject).iter().filter(|&&s| s >= 3).count() >= 2;
-        assert_eq!(value(o, "broker"), Some(if broker { 1.0 } else { 0.0 }), "{subject}");
+        let broker = component_sizes_without(subject)
+            .iter()
+            .filter(|&&s| s >= 3)
+            .count()
+            >= 2;
+        assert_eq!(
+            value(o, "broker"),
+            Some(if broker { 1.0 } else { 0.0 }),
+            "{subject}"
+        );
         assert_eq!(label.contains("advocate"), advocate, "{subject}: {label}");
         assert_eq!(label.contains("broker"), broker, "{subject}: {label}");
     }
     assert!(advocates > 0, "the generated referrals have advocates");
-    assert!(reached_beyond > 0, "some customer reaches beyond direct referrals");
+    assert!(
+        reached_beyond > 0,
+        "some customer reaches beyond direct referrals"
+    );
 }

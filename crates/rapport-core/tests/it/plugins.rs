@@ -907,7 +907,8 @@ async fn a_package_built_for_wit_0_1_0_installs_runs_and_agrees_with_its_success
     p.publish_plugin(&legacy, None)
         .await
         .expect("publish the 0.1.0 package");
-    p.publish_first_party().await
+    p.publish_first_party()
+        .await
         .expect("publish the built-in packages");
     let inst = p
         .install_plugin(TENANT, "rfm@0.1.0", "analytics_profiling", None, None)

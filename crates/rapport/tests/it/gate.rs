@@ -275,7 +275,10 @@ fn a_gated_campaign_from_request_to_report() {
     assert_eq!(j1, j2, "the JSON report is byte-identical when re-run");
     let parsed: serde_json::Value = serde_json::from_str(&j1).expect("json");
     assert_eq!(
-        format!("{}\n", rapport_audit::gate::canonical_json(&parsed).expect("canonical")),
+        format!(
+            "{}\n",
+            rapport_audit::gate::canonical_json(&parsed).expect("canonical")
+        ),
         j1,
         "the JSON report is canonical"
     );
