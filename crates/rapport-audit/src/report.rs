@@ -126,24 +126,75 @@ pub struct ExclusionCount {
     pub count: u64,
 }
 
-/// The signed tree head of the tenant's log the report is tied to.
+/// The signed tree head of the tenant's log the report is tied to: the
+/// earliest head that covers every log entry the report relies on (the
+/// run's entry and each action's verdict, review, execution and disclosure
+/// entries), so a re-run on the same records picks the same head.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckpointSection {
+    /// The log id (the tenant's 32-hex-digit id).
+    pub log: String,
     pub tree_size: u64,
     pub root_hash: String,
     pub timestamp: String,
+    /// Ed25519 signature over the tree head message
+    /// (`rapport.audit-tree-head.v1`, see `docs/audit-log.md`), hex.
     pub signature: String,
     pub key_id: String,
+    /// The entries the report relies on, each inside this head: a reader
+    /// asks for an inclusion proof of any of them against it
+    /// (`rapport audit prove --entry SEQ --head HEAD`).
+    pub entries: Vec<CoveredEntry>,
 }
 
-/// The report's signature, over its canonical JSON without this member.
+/// A log entry a report relies on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoveredEntry {
+    /// The entry kind (`run`, `verdict`, `approval`, `rejection`,
+    /// `execution`, `disclosure`).
+    pub kind: String,
+    /// The action it records, for gate entries.
+    pub action: Option<String>,
+    pub seq: u64,
+    pub leaf_hash: String,
+}
+
+/// The signature algorithm of reports.
+pub const REPORT_SIGNATURE_ALGORITHM: &str = "ed25519";
+
+/// The report's signature: Ed25519 under the tenant's log key over the
+/// canonical JSON of the report without this member (see
+/// [`AuditReport::signed_message`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportSignature {
+    /// Always [`REPORT_SIGNATURE_ALGORITHM`].
     pub algorithm: String,
+    /// The first 16 hex digits of SHA-256 of the public key.
     pub key_id: String,
+    /// The 64-byte signature, hex.
     pub value: String,
 }
 
+/// Why a report's signature or checkpoint does not check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportCheckError {
+    #[error("the report is not JSON: {0}")]
+    Json(String),
+    #[error("the report is not of format {REPORT_FORMAT}")]
+    Format,
+    #[error("the report carries no {0}")]
+    Missing(&'static str),
+    #[error("the report's {0} is not what this report format allows")]
+    Field(&'static str),
+    #[error("the report's signature is made with key {stated}, not with the given key {actual}")]
+    KeyId { stated: String, actual: String },
+    #[error("the report's signature does not verify: the report was changed after signing")]
+    Signature,
+    #[error("the report's checkpoint signature does not verify under the given key")]
+    Checkpoint,
+    #[error(transparent)]
+    Canonical(#[from] crate::canonical::CanonicalError),
+}
 /// A run's audit report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditReport {
@@ -152,13 +203,17 @@ pub struct AuditReport {
     pub run: RunSection,
     pub policy: PolicySection,
     pub actions: Vec<ActionSection>,
-    /// The log checkpoint the report is tied to, when the log is available.
+    /// The signed tree head of the tenant's log the report is tied to
+    /// (always set by `rapport-core`; optional in the format so that a
+    /// report can be built without a log, e.g. in tests).
     pub checkpoint: Option<CheckpointSection>,
     /// SHA-256 over the canonical JSON of everything the report was computed
     /// from (the run's record and the stored verdicts).
     pub input_sha256: String,
     /// What the report could not include, and why.
     pub notes: Vec<String>,
+    /// Ed25519 under the tenant's log key over [`AuditReport::signed_message`];
+    /// absent only while the report is being built.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<ReportSignature>,
 }
@@ -171,6 +226,85 @@ impl AuditReport {
             .map_err(|e| crate::canonical::CanonicalError::Serialize(e.to_string()))?;
         crate::canonical::to_string(&v)
     }
+
+    /// The bytes the report's signature covers: the UTF-8 canonical JSON of
+    /// the report without its `signature` member. The member `format`
+    /// (`rapport.audit-report.v1`) is part of it, so a report signature can
+    /// never be taken for a log receipt or tree head signed with the same
+    /// key.
+    pub fn signed_message(&self) -> Result<Vec<u8>, crate::canonical::CanonicalError> {
+        let mut unsigned = self.clone();
+        unsigned.signature = None;
+        Ok(unsigned.canonical_json()?.into_bytes())
+    }
+}
+
+/// Checks a report as printed by `rapport audit report --json` with the
+/// tenant's log public key (from `rapport audit export-head`): the report's
+/// Ed25519 signature over its canonical JSON without `signature`, and the
+/// signature of the tree head it is tied to. Needs nothing of Rapport but
+/// canonical JSON; the test suite checks it with its own code as well.
+pub fn check_report_json(text: &str, public_key: &[u8; 32]) -> Result<(), ReportCheckError> {
+    let mut v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ReportCheckError::Json(e.to_string()))?;
+    let obj = v.as_object_mut().ok_or(ReportCheckError::Format)?;
+    if obj.get("format").and_then(|f| f.as_str()) != Some(REPORT_FORMAT) {
+        return Err(ReportCheckError::Format);
+    }
+    let sig = obj
+        .remove("signature")
+        .ok_or(ReportCheckError::Missing("signature"))?;
+    if sig["algorithm"].as_str() != Some(REPORT_SIGNATURE_ALGORITHM) {
+        return Err(ReportCheckError::Field("signature algorithm"));
+    }
+    let actual = crate::log::signed::key_id(public_key);
+    let stated = sig["key_id"].as_str().unwrap_or_default();
+    if stated != actual {
+        return Err(ReportCheckError::KeyId {
+            stated: stated.to_owned(),
+            actual,
+        });
+    }
+    let signature: [u8; 64] = sig["value"]
+        .as_str()
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ReportCheckError::Field("signature value"))?;
+    let message = crate::canonical::to_vec(&v)?;
+    if !crate::log::signed::verify_signature(public_key, &message, &signature) {
+        return Err(ReportCheckError::Signature);
+    }
+    let c = &v["checkpoint"];
+    if c.is_null() {
+        return Err(ReportCheckError::Missing("checkpoint"));
+    }
+    let root: crate::log::Hash = c["root_hash"]
+        .as_str()
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ReportCheckError::Field("checkpoint root"))?;
+    let head_sig: [u8; 64] = c["signature"]
+        .as_str()
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ReportCheckError::Field("checkpoint signature"))?;
+    let head = crate::log::SignedTreeHead {
+        head: crate::log::TreeHead {
+            log: c["log"].as_str().unwrap_or_default().to_owned(),
+            tenant: v["tenant"].as_str().map(str::to_owned),
+            size: c["tree_size"]
+                .as_u64()
+                .ok_or(ReportCheckError::Field("checkpoint tree size"))?,
+            root,
+            timestamp: c["timestamp"].as_str().unwrap_or_default().to_owned(),
+            key_id: c["key_id"].as_str().unwrap_or_default().to_owned(),
+        },
+        signature: head_sig,
+    };
+    if !head.verify(public_key) {
+        return Err(ReportCheckError::Checkpoint);
+    }
+    Ok(())
 }
 
 fn rate(selected: u64, eligible: u64) -> Option<f64> {
@@ -506,12 +640,18 @@ pub fn render_html(r: &AuditReport) -> String {
     }
     match &r.checkpoint {
         Some(c) => {
-            h.push_str(&format!("<tr><th>Log checkpoint</th><td>tree size {}, root <code>{}</code>, {}; signed by key {} (<code>{}</code>)</td></tr>",
+            h.push_str(&format!("<tr><th>Log checkpoint</th><td>log <code>{}</code>, tree size {}, root <code>{}</code>, {}; signed by key {} (<code>{}</code>); covers entries {}</td></tr>",
+                esc(&c.log),
                 c.tree_size,
                 esc(&c.root_hash),
                 esc(&c.timestamp),
                 esc(&c.key_id),
-                esc(&c.signature)
+                esc(&c.signature),
+                c.entries
+                    .iter()
+                    .map(|e| format!("{} ({})", e.seq, esc(&e.kind)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         None => {
@@ -656,7 +796,7 @@ pub fn render_html(r: &AuditReport) -> String {
         }
         h.push_str("</ul>");
     }
-    h.push_str("<p class=\"muted\">Generated by Rapport from stored records only: no row of personal data is in this report. The JSON form of this report (<code>--json</code>) is canonical and carries the same input hash.</p></body></html>\n");
+    h.push_str("<p class=\"muted\">Generated by Rapport from stored records only: no row of personal data is in this report. The JSON form of this report (<code>--json</code>) is canonical, carries the same input hash and checkpoint, and is signed with the tenant's log key.</p></body></html>\n");
     h
 }
 
@@ -704,6 +844,106 @@ mod tests {
             .groups
             .iter()
             .any(|g| g.group == "(unknown)" && g.eligible == 6));
+    }
+
+    fn signed_report() -> (AuditReport, ed25519_dalek::SigningKey) {
+        use ed25519_dalek::Signer;
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let public = key.verifying_key().to_bytes();
+        let head = crate::log::TreeHead {
+            log: "0".repeat(32),
+            tenant: Some("acme".into()),
+            size: 5,
+            root: [3; 32],
+            timestamp: "2026-03-01T10:00:00Z".into(),
+            key_id: crate::log::signed::key_id(&public),
+        };
+        let head_sig = key.sign(&head.message().expect("message")).to_bytes();
+        let mut r = AuditReport {
+            format: REPORT_FORMAT.into(),
+            tenant: "acme".into(),
+            run: RunSection {
+                id: "run-1".into(),
+                plugin: "rfm".into(),
+                version: "0.1.0".into(),
+                component_digest: "d".into(),
+                config_hash: "c".into(),
+                input_hash: "i".into(),
+                output_hash: None,
+                purpose: "analytics_profiling".into(),
+                as_of: "2026-01-01".into(),
+                status: "succeeded".into(),
+                subjects: 3,
+                excluded_by_consent: 1,
+            },
+            policy: PolicySection {
+                hash: "p".into(),
+                versions: crate::gate::PolicyBundle::default_bundle()
+                    .expect("default bundle")
+                    .versions(),
+            },
+            actions: vec![],
+            checkpoint: Some(CheckpointSection {
+                log: head.log.clone(),
+                tree_size: head.size,
+                root_hash: hex::encode(head.root),
+                timestamp: head.timestamp.clone(),
+                signature: hex::encode(head_sig),
+                key_id: head.key_id.clone(),
+                entries: vec![],
+            }),
+            input_sha256: "0".repeat(64),
+            notes: vec![],
+            signature: None,
+        };
+        let sig = key.sign(&r.signed_message().expect("message")).to_bytes();
+        r.signature = Some(ReportSignature {
+            algorithm: REPORT_SIGNATURE_ALGORITHM.into(),
+            key_id: crate::log::signed::key_id(&public),
+            value: hex::encode(sig),
+        });
+        (r, key)
+    }
+
+    #[test]
+    fn a_signed_report_checks_and_any_change_breaks_it() {
+        let (r, key) = signed_report();
+        let public = key.verifying_key().to_bytes();
+        let text = r.canonical_json().expect("json");
+        assert_eq!(check_report_json(&text, &public), Ok(()));
+        // The signature covers everything but itself.
+        let changed = text.replace("\"subjects\":3", "\"subjects\":4");
+        assert_ne!(changed, text);
+        assert_eq!(
+            check_report_json(&changed, &public),
+            Err(ReportCheckError::Signature)
+        );
+        // Another key is named as such.
+        let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32])
+            .verifying_key()
+            .to_bytes();
+        assert!(matches!(
+            check_report_json(&text, &other),
+            Err(ReportCheckError::KeyId { .. })
+        ));
+        // A checkpoint that is not the signed head fails even with a
+        // re-signed report.
+        let mut forged = r.clone();
+        if let Some(c) = forged.checkpoint.as_mut() {
+            c.tree_size = 6;
+        }
+        forged.signature = None;
+        use ed25519_dalek::Signer;
+        let sig = key.sign(&forged.signed_message().expect("m")).to_bytes();
+        forged.signature = Some(ReportSignature {
+            algorithm: REPORT_SIGNATURE_ALGORITHM.into(),
+            key_id: crate::log::signed::key_id(&public),
+            value: hex::encode(sig),
+        });
+        assert_eq!(
+            check_report_json(&forged.canonical_json().expect("json"), &public),
+            Err(ReportCheckError::Checkpoint)
+        );
     }
 
     #[test]

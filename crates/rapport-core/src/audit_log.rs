@@ -35,6 +35,7 @@
 
 use std::collections::BTreeMap;
 
+pub use rapport_audit::log::LogPin;
 use rapport_audit::log::{
     self as alog, merkle, verify::tree_head_body, ConsistencyProofDoc, Entry, EntryKind,
     ExportedHead, Frontier, HeadRow, InclusionProofDoc, LogReport, LogRow, SignedTreeHead,
@@ -42,10 +43,13 @@ use rapport_audit::log::{
     PLATFORM_LOG,
 };
 use rapport_domain::time_fmt::parse_instant;
-use rapport_store::{AppendTx, AuditNote, LogState, StoredEntry, StoredHead, StoredLog, Tenant};
+use rapport_store::{
+    ActionEntryNote, AppendTx, AuditNote, LogState, StoredEntry, StoredHead, StoredLog, Tenant,
+};
 use rapport_vault::{LogSigner, TenantId, TenantKeys};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{now, CoreError, Platform};
@@ -61,17 +65,6 @@ pub enum LogRef<'a> {
     Tenant(&'a str),
     /// The data directory's own log (plugin publication, backups, restores).
     Platform,
-}
-
-/// Where an entry landed: what a caller pins to refer to it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LogPin {
-    /// The log id: the tenant's 32-hex-digit id, or `platform`.
-    pub log: String,
-    pub tenant: Option<String>,
-    pub seq: u64,
-    /// SHA-256(0x00 ‖ entry), hex.
-    pub leaf_hash: String,
 }
 
 /// A signed tree head, as shown to operators.
@@ -307,7 +300,7 @@ async fn append_one(
 
 impl Platform {
     /// The signer of a log: a tenant's (by its id) or the platform's.
-    fn log_signer(&self, log_id: &str) -> Result<LogSigner, CoreError> {
+    pub(crate) fn log_signer(&self, log_id: &str) -> Result<LogSigner, CoreError> {
         if log_id == PLATFORM_LOG {
             return Ok(self.platform_signer.clone());
         }
@@ -873,6 +866,226 @@ impl Platform {
             logs: reports,
             problems,
         })
+    }
+}
+
+// The action gate's entries. A verdict, a review and an execution each
+// queue their entry in the transaction that commits them (see
+// `rapport_store::ActionEntryNote`); the bodies below carry ids, hashes,
+// outcomes and counts, and name people only by keyed pseudonyms.
+
+/// One of an action's log entries, as `rapport action show` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ActionLogEntry {
+    /// The entry kind: `verdict`, `approval`, `rejection`, `execution` or
+    /// `disclosure`.
+    pub kind: String,
+    /// Where it landed; `None` while it waits in the outbox (it is appended
+    /// at the next open).
+    pub pin: Option<LogPin>,
+}
+
+/// The keyed pseudonym of a free-text name in gate entries (a reviewer, a
+/// recipient): names of people must not appear in the log, and only a
+/// holder of the tenant's keys can test a guess.
+pub(crate) fn name_ref(tk: &TenantKeys, domain: &str, name: &str) -> String {
+    let mac = tk.fingerprint(domain, name.trim().as_bytes());
+    hex::encode(&mac[..16])
+}
+
+/// SHA-256 over a set of people's keyed pseudonyms: the pseudonyms' hex
+/// digits sorted ascending, each followed by a newline, after the line
+/// `rapport-gate-subjects-v1`. A holder of the tenant's keys recomputes it
+/// from the stored list; nobody else learns who is in it.
+pub(crate) fn pseudonyms_sha256<'a>(
+    tk: &TenantKeys,
+    external_ids: impl Iterator<Item = &'a str>,
+) -> String {
+    let mut refs: Vec<String> = external_ids.map(|id| subject_ref(tk, id)).collect();
+    refs.sort_unstable();
+    let mut h = Sha256::new();
+    h.update(b"rapport-gate-subjects-v1\n");
+    for r in &refs {
+        h.update(r.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// SHA-256 of a value's canonical JSON.
+pub(crate) fn canonical_sha256(value: &Value) -> Result<String, CoreError> {
+    let text = rapport_audit::canonical::to_string(value)
+        .map_err(|e| invalid(format!("no canonical form: {e}")))?;
+    Ok(hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// The body of a `verdict` entry. A list target is named by its length
+/// only (the hash of a short list of ids could be guessed); the
+/// `subjects_sha256` pin binds who was targeted and how each was decided,
+/// and `verdict_sha256` binds the whole stored verdict record.
+pub(crate) fn verdict_body(
+    record: &rapport_audit::gate::VerdictRecord,
+    status: &str,
+) -> Result<Value, CoreError> {
+    use rapport_audit::gate::Target;
+    let record_value = serde_json::to_value(record)
+        .map_err(|e| invalid(format!("could not encode the verdict: {e}")))?;
+    let target = match &record.target {
+        Target::Segment { segment, run } => {
+            json!({"by": "segment", "segment": segment, "run": run})
+        }
+        Target::Top { run, n } => json!({"by": "top", "run": run, "n": n}),
+        Target::Subjects { lines, .. } => json!({"by": "subjects", "lines": lines}),
+    };
+    let p = &record.pins;
+    Ok(json!({
+        "action": record.action,
+        "action_kind": record.kind,
+        "purpose": record.purpose,
+        "outcome": record.outcome.as_str(),
+        "status": status,
+        "target": target,
+        "run": p.run.as_ref().map(|r| json!({
+            "id": r.id,
+            "plugin": r.plugin,
+            "version": r.version,
+            "component_digest": r.component_digest,
+            "config_hash": r.config_hash,
+            "output_hash": r.output_hash,
+        })),
+        "counts": record.counts,
+        "exclusions": record.exclusions,
+        "reasons": record.reasons.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>(),
+        "fairness": record_value["fairness"]["outcome"],
+        "policy_hash": p.policy_hash,
+        "at": p.at,
+        "consent_watermark": p.consent_watermark,
+        "stakeholder_watermark": p.stakeholder_watermark,
+        "notices": p.notices.iter().map(|n| json!({
+            "id": n.id,
+            "version": n.version,
+            "sha256": n.content_sha256,
+        })).collect::<Vec<_>>(),
+        "subjects_sha256": p.subjects_sha256,
+        "population_sha256": p.population_sha256,
+        "fairness_input_sha256": p.fairness_input_sha256,
+        "verdict_sha256": canonical_sha256(&record_value)?,
+    }))
+}
+
+impl Platform {
+    /// The entry of one event of an action, for the store write that
+    /// commits the event.
+    pub(crate) fn action_entry(
+        &self,
+        t: &Tenant,
+        kind: EntryKind,
+        body: Value,
+    ) -> Result<ActionEntryNote, CoreError> {
+        Ok(ActionEntryNote {
+            event: kind.as_str().to_owned(),
+            note: self.note_for(t, kind, body)?,
+        })
+    }
+
+    /// The log entries of an action, each with its pin. Entries the log has
+    /// appended since the action committed (right after it, or at a later
+    /// open) get their pin stored now, once.
+    pub(crate) async fn action_log_entries(
+        &self,
+        t: &Tenant,
+        action_id: &str,
+    ) -> Result<Vec<ActionLogEntry>, CoreError> {
+        let mut out = Vec::new();
+        for e in self.store.action_entries(t, action_id).await? {
+            let pin = match (e.seq, e.leaf_hash) {
+                (Some(seq), Some(leaf)) => Some((seq, leaf)),
+                _ => match self.audit.entry_of_note(&e.note_uid).await? {
+                    Some((_, seq, leaf)) => {
+                        let leaf = hex::encode(leaf);
+                        self.store
+                            .pin_action_entry(action_id, &e.event, seq, &leaf)
+                            .await?;
+                        Some((seq, leaf))
+                    }
+                    None => None,
+                },
+            };
+            out.push(ActionLogEntry {
+                kind: e.event,
+                pin: pin.map(|(seq, leaf_hash)| LogPin {
+                    log: e.log_id.clone(),
+                    tenant: Some(t.name.clone()),
+                    seq: u64::try_from(seq).unwrap_or(0),
+                    leaf_hash,
+                }),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The earliest signed head of a tenant's log that covers the first
+    /// `size` entries, signing one now if none does yet. Heads are never
+    /// changed or removed, so the answer for a given `size` stays the same
+    /// once there is one: a report re-run on the same records is tied to
+    /// the same head.
+    pub(crate) async fn covering_head(
+        &self,
+        t: &Tenant,
+        size: u64,
+    ) -> Result<SignedTreeHead, CoreError> {
+        let log_id = tenant_log_id(t);
+        for attempt in 0..2 {
+            if let Some(stored_log) = self.audit.log(&log_id).await? {
+                let heads = self.audit.heads(&log_id).await?;
+                if let Some(h) = heads
+                    .iter()
+                    .find(|h| u64::try_from(h.size).is_ok_and(|s| s >= size))
+                {
+                    let signed = signed_of(h, &stored_log)?;
+                    if !signed.verify(&self.log_signer(&log_id)?.public_key()) {
+                        return Err(invalid(format!(
+                            "the tree head of size {} of tenant `{}`'s log is not signed by its key: run `rapport audit verify`",
+                            signed.head.size, t.name
+                        )));
+                    }
+                    return Ok(signed);
+                }
+            }
+            if attempt == 0 {
+                self.audit_checkpoint(LogRef::Tenant(&t.name)).await?;
+            }
+        }
+        Err(invalid(format!(
+            "tenant `{}`'s log has fewer than {size} entries: run `rapport audit verify`",
+            t.name
+        )))
+    }
+
+    /// Where the `run` entry of a run landed in the tenant's log.
+    pub(crate) async fn run_entry(
+        &self,
+        t: &Tenant,
+        run_id: &str,
+    ) -> Result<Option<LogPin>, CoreError> {
+        let log_id = tenant_log_id(t);
+        for e in self.audit.all_entries(&log_id).await? {
+            if e.kind != EntryKind::Run.as_str() {
+                continue;
+            }
+            let Ok(parsed) = Entry::parse(e.entry.as_bytes()) else {
+                continue;
+            };
+            if parsed.body["run"].as_str() == Some(run_id) {
+                return Ok(Some(LogPin {
+                    log: log_id,
+                    tenant: Some(t.name.clone()),
+                    seq: parsed.seq,
+                    leaf_hash: hex::encode(&e.leaf_hash),
+                }));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -2,6 +2,10 @@
 //! review it, execute it exactly once, replay a verdict from its pins.
 //!
 //! Invariants:
+//! - Every verdict, approval, rejection, execution and disclosure is an
+//!   entry of the tenant's tamper-evident log, queued in the transaction
+//!   that commits it; the action keeps the pin of each entry
+//!   ([`ActionView::log_entries`]).
 //! - Nothing is acted on without a recorded verdict: [`Platform::execute_action`]
 //!   reads the stored verdict and runs only an allowed or approved one, and
 //!   the store itself refuses a second execution.
@@ -23,6 +27,7 @@ use rapport_audit::gate::{
     FairnessFinding, GateTally, LogPin, NoticePin, Outcome, PolicyBundle, RunPin, SelectionCells,
     SubjectOutcome, Target, VerdictRecord, VERDICT_FORMAT,
 };
+use rapport_audit::log::EntryKind;
 use rapport_domain::consent::rules as consent_rules;
 use rapport_domain::time_fmt::{format_instant, parse_instant};
 use rapport_store::{
@@ -34,6 +39,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::audit_log::{name_ref, pseudonyms_sha256, verdict_body, ActionLogEntry};
 use crate::platform::to_wrapped;
 use crate::privacy::write_new_file;
 use crate::{CoreError, Platform};
@@ -152,7 +158,12 @@ pub struct ActionView {
     pub verdict: VerdictRecord,
     pub review: Option<ReviewView>,
     pub execution: Option<serde_json::Value>,
+    /// The `verdict` entry of the tenant's log (`None` while it waits in
+    /// the outbox).
     pub log: Option<LogPin>,
+    /// Every log entry of the action: verdict, review, execution and
+    /// disclosure, each with its pin.
+    pub log_entries: Vec<ActionLogEntry>,
     /// `excluded_and_review` (the default) or `all`.
     pub subjects_shown: String,
     /// How many per-person outcomes were left out of `subjects`.
@@ -439,6 +450,13 @@ impl Platform {
             })
             .collect();
         let population_blob = population::encode(&decided.population);
+        let entry = self
+            .action_entry(
+                &t,
+                EntryKind::Verdict,
+                verdict_body(&record, status_for(record.outcome))?,
+            )
+            .map_err(|e| invalid(format!("could not build the verdict's log entry: {e}")))?;
         self.store
             .record_action(
                 &t,
@@ -456,23 +474,10 @@ impl Platform {
                     status: status_for(record.outcome),
                 },
                 &rows,
+                &[entry],
             )
             .await?;
-        self.append_log(
-            &t,
-            "gate_verdict",
-            serde_json::json!({
-                "action": id,
-                "kind": kind.id,
-                "purpose": req.purpose,
-                "outcome": record.outcome.as_str(),
-                "policy_hash": bundle.hash(),
-                "at": record.pins.at,
-                "subjects_sha256": record.pins.subjects_sha256,
-                "fairness_input_sha256": record.pins.fairness_input_sha256,
-            }),
-        )
-        .await?;
+        let log_entries = self.append_log(&t, &id).await;
         tracing::info!(tenant = %t.name, action = %id, outcome = record.outcome.as_str(), "gate verdict recorded");
         let stored = self
             .store
@@ -505,6 +510,7 @@ impl Platform {
             .filter(|(_, o)| !o.included || o.review)
             .count() as u64;
         let mut view = self.action_view(&t, stored, record)?;
+        view.set_log(log_entries);
         view.subjects_omitted = notable - subjects.len() as u64;
         view.subjects = subjects;
         Ok(view)
@@ -1035,6 +1041,7 @@ impl Platform {
             review,
             execution,
             log: None,
+            log_entries: Vec::new(),
             subjects_shown: "excluded_and_review".to_owned(),
             subjects_omitted: 0,
             subjects: Vec::new(),
@@ -1056,6 +1063,7 @@ impl Platform {
         })?;
         let subjects = self.store.action_subjects(&t, action_id).await?;
         let mut view = self.action_view(&t, a, verdict)?;
+        view.set_log(self.pinned_entries(&t, action_id).await);
         let notable = |s: &&rapport_store::StoredActionSubject| {
             all_subjects || !s.included || s.review || s.final_included == Some(false)
         };
@@ -1150,25 +1158,35 @@ impl Platform {
             )));
         }
         let at = format_instant(decision_instant());
+        // The reviewer is a person: the entry names them by a keyed
+        // pseudonym, and says only whether a note was given.
+        let tk = self.tenant_keys(&t)?;
+        let entry = self.action_entry(
+            &t,
+            if approve {
+                EntryKind::Approval
+            } else {
+                EntryKind::Rejection
+            },
+            serde_json::json!({
+                "action": action_id,
+                "decision": if approve { "approved" } else { "rejected" },
+                "verdict_outcome": a.outcome,
+                "reviewer": name_ref(&tk, "audit-reviewer", reviewer),
+                "noted": note.is_some_and(|n| !n.trim().is_empty()),
+                "at": at,
+            }),
+        )?;
         if !self
             .store
-            .review_action(&t, action_id, approve, reviewer, note, &at)
+            .review_action(&t, action_id, approve, reviewer, note, &at, &entry)
             .await?
         {
             return Err(invalid(format!(
                 "action {action_id} was reviewed by someone else meanwhile"
             )));
         }
-        self.append_log(
-            &t,
-            if approve {
-                "gate_approval"
-            } else {
-                "gate_rejection"
-            },
-            serde_json::json!({"action": action_id, "reviewer": reviewer, "at": at}),
-        )
-        .await?;
+        self.append_log(&t, action_id).await;
         tracing::info!(tenant = %t.name, action = %action_id, approve, "gate review recorded");
         self.show_action(action_id, false).await
     }
@@ -1345,6 +1363,7 @@ impl Platform {
         };
         let execution_json = serde_json::to_string(&report)
             .map_err(|e| invalid(format!("could not encode the execution: {e}")))?;
+        let entries = self.execution_entries(&t, &report, &verdict.purpose, &final_ids, &by_id)?;
         // The file first, then the transaction that claims the execution:
         // if another execution won, the file is removed again and nothing
         // else happened.
@@ -1358,6 +1377,7 @@ impl Platform {
                 &execution_json,
                 &finals,
                 &disclosures,
+                &entries,
             )
             .await;
         match claimed {
@@ -1373,19 +1393,7 @@ impl Platform {
                 return Err(e.into());
             }
         }
-        self.append_log(
-            &t,
-            "gate_execution",
-            serde_json::json!({
-                "action": action_id,
-                "at": executed_at,
-                "final_count": report.final_count,
-                "excluded_at_execution": report.excluded_at_execution,
-                "list_sha256": report.sha256,
-                "recipient": report.recipient,
-            }),
-        )
-        .await?;
+        self.append_log(&t, action_id).await;
         tracing::info!(tenant = %t.name, action = %action_id, listed = report.final_count, "action executed");
         Ok(report)
     }
@@ -1460,20 +1468,111 @@ impl Platform {
         Ok(out)
     }
 
-    /// The log seam: appends an entry about this tenant to the tamper-evident
-    /// log and returns its pin. Entries hold ids, hashes and outcomes, never
-    /// personal values.
-    ///
-    /// The per-tenant Merkle log is not part of this build yet, so nothing
-    /// is appended and no pin is returned; verdicts stay replayable from
-    /// their own pins meanwhile.
-    async fn append_log(
+    /// The entries of an execution: one `execution` entry, and, when the
+    /// list left the platform encrypted to a recipient, one `disclosure`
+    /// entry for it. People are named by the SHA-256 of their sorted keyed
+    /// pseudonyms (see `docs/audit-log.md`), the recipient by a keyed
+    /// pseudonym of its name and the SHA-256 of its age key.
+    fn execution_entries(
         &self,
-        _t: &Tenant,
-        _kind: &str,
-        _body: serde_json::Value,
-    ) -> Result<Option<LogPin>, CoreError> {
-        Ok(None)
+        t: &Tenant,
+        report: &ExecutionReport,
+        purpose: &str,
+        final_ids: &[i64],
+        subjects: &HashMap<i64, &rapport_store::StoredActionSubject>,
+    ) -> Result<Vec<rapport_store::ActionEntryNote>, CoreError> {
+        let tk = self.tenant_keys(t)?;
+        let listed = pseudonyms_sha256(
+            &tk,
+            final_ids
+                .iter()
+                .filter_map(|id| subjects.get(id).map(|s| s.external_id.as_str())),
+        );
+        let recipient_sha256 = report
+            .recipient_key
+            .as_deref()
+            .map(|k| hex::encode(Sha256::digest(k.as_bytes())));
+        let recipient_ref = report
+            .recipient
+            .as_deref()
+            .map(|r| name_ref(&tk, "audit-recipient", r));
+        let mut out = vec![self.action_entry(
+            t,
+            EntryKind::Execution,
+            serde_json::json!({
+                "action": report.action,
+                "action_kind": report.kind,
+                "purpose": purpose,
+                "executed_at": report.executed_at,
+                "selected": report.selected,
+                "final_count": report.final_count,
+                "excluded_at_execution": report.excluded_at_execution,
+                "excluded_by_rule": report.excluded_by_rule,
+                "list_sha256": report.sha256,
+                "listed_sha256": listed,
+                "bytes": report.bytes,
+                "encrypted": report.encrypted,
+                "recipient": recipient_ref,
+                "recipient_sha256": recipient_sha256,
+                "fields": report.fields,
+                "disclosures": report.disclosures,
+            }),
+        )?];
+        if report.encrypted && report.disclosures > 0 {
+            let mut fields = vec!["external_id".to_owned()];
+            fields.extend(report.fields.iter().cloned());
+            out.push(self.action_entry(
+                t,
+                EntryKind::Disclosure,
+                serde_json::json!({
+                    "action": report.action,
+                    "recipient": recipient_ref,
+                    "recipient_sha256": recipient_sha256,
+                    "purpose": purpose,
+                    "fields": fields,
+                    "subjects": report.disclosures,
+                    "subjects_sha256": listed,
+                    "list_sha256": report.sha256,
+                    "disclosed_at": report.executed_at,
+                }),
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// The log step after an action's event committed: appends the queued
+    /// entries to the tenant's log and pins where the action's entries
+    /// landed. The event is committed whatever happens here: an entry that
+    /// cannot be appended now stays queued in the outbox for the next open,
+    /// and its pin is filled in when the action is next shown, so a failure
+    /// is logged and shows as an entry without a pin.
+    async fn append_log(&self, t: &Tenant, action_id: &str) -> Vec<ActionLogEntry> {
+        self.flush_after_commit().await;
+        self.pinned_entries(t, action_id).await
+    }
+
+    /// The action's log entries with their pins, for showing: a failure to
+    /// read them is logged and shows no entries rather than hiding the
+    /// action.
+    async fn pinned_entries(&self, t: &Tenant, action_id: &str) -> Vec<ActionLogEntry> {
+        match self.action_log_entries(t, action_id).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::warn!(tenant = %t.name, action = %action_id, error = %e, "could not pin the action's log entries");
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl ActionView {
+    /// Sets the action's log entries and the pin of its verdict entry.
+    fn set_log(&mut self, entries: Vec<ActionLogEntry>) {
+        self.log = entries
+            .iter()
+            .find(|e| e.kind == EntryKind::Verdict.as_str())
+            .and_then(|e| e.pin.clone());
+        self.log_entries = entries;
     }
 }
 

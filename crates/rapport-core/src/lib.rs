@@ -25,7 +25,9 @@ mod privacy;
 mod reports;
 
 pub use audit::{RunSelection, RUN_PROTECTED};
-pub use audit_log::{HeadView, LogEntryView, LogPin, LogRef, VerifyReport, HEAD_INTERVAL};
+pub use audit_log::{
+    ActionLogEntry, HeadView, LogEntryView, LogPin, LogRef, VerifyReport, HEAD_INTERVAL,
+};
 pub use backup::{BackupReport, RestoreReport};
 pub use consent::{
     jurisdiction_of, ConsentCheck, ConsentReceipt, ConsentSummary, NewConsent, NoticeInfo,

@@ -6,13 +6,24 @@
 //! input, disclosure records. Neither opens a sealed field, so neither can
 //! carry a personal value; the report's fairness figures come from the
 //! per-group counts each verdict pinned.
+//!
+//! A run's report is tied to the tenant's tamper-evident log and signed
+//! with its key: `checkpoint` is the earliest signed tree head that covers
+//! every log entry the report relies on (the run's `run` entry and each
+//! action's verdict, review, execution and disclosure entries, listed with
+//! their positions), signed on demand when no head covers them yet; and
+//! `signature` is Ed25519 under the tenant's log key over the report's
+//! canonical JSON without `signature`. Heads are never changed, so re-running
+//! a report on the same records gives the same bytes even after the log
+//! has grown (`docs/audit-log.md`, "Reports").
 
 use std::collections::BTreeMap;
 
 use rapport_audit::gate::{PolicyBundle, VerdictRecord};
 use rapport_audit::report::{
     self, ActionSection, AuditReport, ExclusionCount, ExecutionSection, FairnessSection,
-    PolicySection, ReviewSection, RunSection, REPORT_FORMAT,
+    PolicySection, ReportSignature, ReviewSection, RunSection, REPORT_FORMAT,
+    REPORT_SIGNATURE_ALGORITHM,
 };
 use rapport_audit::ropa::{
     self, DataCategory, PluginUse, ProcessingActivity, RecipientEntry, Ropa, SubjectCategory,
@@ -394,7 +405,7 @@ impl Platform {
                 .map_err(|e| invalid(e.to_string()))?
                 .as_bytes(),
         ));
-        let (checkpoint, signature, mut notes) = self.report_evidence(&t).await?;
+        let (checkpoint, mut notes) = self.report_evidence(&t, run_id, &actions).await?;
         if sections.is_empty() {
             notes.push(format!(
                 "No action was requested on run {run_id}: request one with `rapport action request --tenant {} --run {run_id} ...`.",
@@ -412,34 +423,76 @@ impl Platform {
             notes,
             signature: None,
         };
-        report.signature = signature.and_then(|sign| sign(&report.canonical_json().ok()?));
+        let signer = self.log_signer(&crate::audit_log::tenant_log_id(&t))?;
+        let message = report
+            .signed_message()
+            .map_err(|e| invalid(format!("the report has no canonical form: {e}")))?;
+        report.signature = Some(ReportSignature {
+            algorithm: REPORT_SIGNATURE_ALGORITHM.to_owned(),
+            key_id: signer.key_id(),
+            value: hex::encode(signer.sign(&message)),
+        });
         Ok(report)
     }
 
-    /// The log seam for reports: the signed tree head a report is tied to
-    /// and a signer with the tenant's log key.
-    ///
-    /// The per-tenant log is not part of this build, so there is neither:
-    /// the report says so in its notes instead of pretending.
-    #[allow(clippy::type_complexity)]
+    /// The log checkpoint a report is tied to: the entries it relies on (the
+    /// run's and each action's) and the earliest signed head of the
+    /// tenant's log that covers them all. Entries still waiting in the
+    /// outbox are named in the notes.
     async fn report_evidence(
         &self,
-        _t: &rapport_store::Tenant,
-    ) -> Result<
-        (
-            Option<report::CheckpointSection>,
-            Option<Box<dyn Fn(&str) -> Option<report::ReportSignature> + Send>>,
-            Vec<String>,
-        ),
-        CoreError,
-    > {
+        t: &rapport_store::Tenant,
+        run_id: &str,
+        actions: &[rapport_store::StoredAction],
+    ) -> Result<(Option<report::CheckpointSection>, Vec<String>), CoreError> {
+        // Entries of committed actions may still be queued (a crash, or a
+        // log that could not be appended to a moment ago): try once more.
+        self.flush_after_commit().await;
+        let mut notes = Vec::new();
+        let mut entries = Vec::new();
+        match self.run_entry(t, run_id).await? {
+            Some(pin) => entries.push(report::CoveredEntry {
+                kind: "run".to_owned(),
+                action: None,
+                seq: pin.seq,
+                leaf_hash: pin.leaf_hash,
+            }),
+            None => notes.push(format!(
+                "The log of tenant `{}` has no entry for run {run_id}; the report is tied to the log without it.",
+                t.name
+            )),
+        }
+        for a in actions {
+            for e in self.action_log_entries(t, &a.id).await? {
+                match e.pin {
+                    Some(pin) => entries.push(report::CoveredEntry {
+                        kind: e.kind,
+                        action: Some(a.id.clone()),
+                        seq: pin.seq,
+                        leaf_hash: pin.leaf_hash,
+                    }),
+                    None => notes.push(format!(
+                        "The {} entry of action {} still waits in the outbox and is not covered by the checkpoint; run `rapport audit verify`.",
+                        e.kind, a.id
+                    )),
+                }
+            }
+        }
+        // Every log starts with the tenant's creation, so a head covers at
+        // least one entry.
+        let size = entries.iter().map(|e| e.seq + 1).max().unwrap_or(1);
+        let head = self.covering_head(t, size).await?;
         Ok((
-            None,
-            None,
-            vec![
-                "Not tied to a log checkpoint: the tenant's tamper-evident log is not available in this build.".to_owned(),
-                "Not signed: reports are signed with the tenant's log key, which this build does not have.".to_owned(),
-            ],
+            Some(report::CheckpointSection {
+                log: head.head.log.clone(),
+                tree_size: head.head.size,
+                root_hash: hex::encode(head.head.root),
+                timestamp: head.head.timestamp.clone(),
+                signature: hex::encode(head.signature),
+                key_id: head.head.key_id.clone(),
+                entries,
+            }),
+            notes,
         ))
     }
 }

@@ -3,6 +3,11 @@
 //! disclosures; and the reads that resolve a target (a run's segment or top
 //! scores) and gather a population's protected attributes.
 //!
+//! Each verdict, review and execution queues its audit log entry (an
+//! [`ActionEntryNote`]) in the outbox in the same transaction that commits
+//! it, and links the note to the action (`action_log_entries`); the entry's
+//! position and leaf hash are pinned there once the log has appended it.
+//!
 //! Exactly-once execution is enforced here, not by callers: executing is a
 //! conditional update from an executable status inside the transaction
 //! that records the disclosures, so of two concurrent executions one
@@ -11,7 +16,49 @@
 
 use crate::keystore::unhex;
 use crate::records::Tenant;
-use crate::{Result, Store, StoreError};
+use crate::{AuditNote, Result, Store, StoreError};
+
+/// The audit log entry of one event of an action (`verdict`, `approval`,
+/// `rejection`, `execution`, `disclosure`), queued with the write that
+/// commits the event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionEntryNote {
+    pub event: String,
+    pub note: AuditNote,
+}
+
+/// An action's log entry as linked in the store: the note it came from and,
+/// once the log appended it, where it landed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredActionEntry {
+    pub event: String,
+    pub note_uid: [u8; 16],
+    pub log_id: String,
+    pub seq: Option<i64>,
+    pub leaf_hash: Option<String>,
+}
+
+/// Queues the notes of an action's events and links them to the action.
+async fn queue_action_entries(
+    conn: &mut sqlx::SqliteConnection,
+    action_id: &str,
+    entries: &[ActionEntryNote],
+) -> Result<()> {
+    let notes: Vec<AuditNote> = entries.iter().map(|e| e.note.clone()).collect();
+    crate::audit_log::queue_notes(&mut *conn, &notes).await?;
+    for e in entries {
+        sqlx::query(
+            "INSERT INTO action_log_entries (action_id, event, note_uid, log_id) VALUES (?, ?, ?, ?)",
+        )
+        .bind(action_id)
+        .bind(&e.event)
+        .bind(&e.note.uid[..])
+        .bind(&e.note.log_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
 
 /// A new action with its verdict.
 #[derive(Clone, Debug)]
@@ -244,13 +291,14 @@ impl Store {
     }
 
     /// Records an action, its verdict and every targeted person's outcome,
-    /// and the policy bundle it pinned (if not stored yet), in one
-    /// transaction.
+    /// the policy bundle it pinned (if not stored yet) and the verdict's
+    /// audit log entry, in one transaction.
     pub async fn record_action(
         &self,
         tenant: &Tenant,
         a: &NewAction<'_>,
         subjects: &[ActionSubjectRow],
+        entries: &[ActionEntryNote],
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -295,7 +343,60 @@ impl Store {
             });
             qb.build().execute(&mut *tx).await?;
         }
+        queue_action_entries(&mut tx, a.id, entries).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// The log entries of an action's events, in the order of its life
+    /// (verdict, review, execution, disclosure).
+    pub async fn action_entries(
+        &self,
+        tenant: &Tenant,
+        action_id: &str,
+    ) -> Result<Vec<StoredActionEntry>> {
+        type Row = (String, Vec<u8>, String, Option<i64>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.event, e.note_uid, e.log_id, e.log_seq, e.log_leaf FROM action_log_entries e \
+             JOIN actions a ON a.id = e.action_id WHERE a.tenant_id = ? AND e.action_id = ? \
+             ORDER BY CASE e.event WHEN 'verdict' THEN 0 WHEN 'approval' THEN 1 WHEN 'rejection' THEN 1 \
+             WHEN 'execution' THEN 2 ELSE 3 END",
+        )
+        .bind(tenant.id)
+        .bind(action_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(event, uid, log_id, seq, leaf)| StoredActionEntry {
+                event,
+                note_uid: crate::to_16(&uid),
+                log_id,
+                seq,
+                leaf_hash: leaf,
+            })
+            .collect())
+    }
+
+    /// Pins where an action's entry landed in the log. A pin is set once:
+    /// setting it again changes nothing.
+    pub async fn pin_action_entry(
+        &self,
+        action_id: &str,
+        event: &str,
+        seq: i64,
+        leaf_hash: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE action_log_entries SET log_seq = ?, log_leaf = ? \
+             WHERE action_id = ? AND event = ? AND log_seq IS NULL",
+        )
+        .bind(seq)
+        .bind(leaf_hash)
+        .bind(action_id)
+        .bind(event)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -402,9 +503,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Records a review: a `pending_review` action becomes `approved` or
-    /// `rejected`. Returns false when the action is not pending review (a
-    /// second review changes nothing).
+    /// Records a review with its audit log entry: a `pending_review` action
+    /// becomes `approved` or `rejected`. Returns false when the action is
+    /// not pending review (a second review changes nothing and queues
+    /// nothing).
+    #[allow(clippy::too_many_arguments)]
     pub async fn review_action(
         &self,
         tenant: &Tenant,
@@ -413,7 +516,9 @@ impl Store {
         reviewer: &str,
         note: Option<&str>,
         at: &str,
+        entry: &ActionEntryNote,
     ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE actions SET status = ?, reviewer = ?, review_note = ?, reviewed_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'pending_review'",
@@ -424,16 +529,24 @@ impl Store {
         .bind(at)
         .bind(tenant.id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        queue_action_entries(&mut tx, id, std::slice::from_ref(entry)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Executes an action exactly once: in one transaction, the action moves
     /// from `ready` or `approved` to `executed`, each person's final outcome
-    /// is recorded, and every disclosure is appended. Returns false, having
+    /// is recorded, every disclosure is appended, and the audit log entries
+    /// of the execution and its disclosure are queued. Returns false, having
     /// changed nothing, when the action was not executable (already
     /// executed, by this process or a concurrent one, or never allowed).
+    #[allow(clippy::too_many_arguments)]
     pub async fn execute_action(
         &self,
         tenant: &Tenant,
@@ -442,6 +555,7 @@ impl Store {
         execution: &str,
         finals: &[FinalOutcome],
         disclosures: &[NewDisclosure],
+        entries: &[ActionEntryNote],
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let claimed = sqlx::query(
@@ -486,6 +600,7 @@ impl Store {
             });
             qb.build().execute(&mut *tx).await?;
         }
+        queue_action_entries(&mut tx, id, entries).await?;
         tx.commit().await?;
         Ok(true)
     }

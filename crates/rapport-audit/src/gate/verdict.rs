@@ -334,12 +334,8 @@ pub struct NoticePin {
 
 /// An entry of the tenant's tamper-evident log. A verdict is stored before
 /// the entry that records it is appended, so the pin is kept beside the
-/// verdict, not inside it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogPin {
-    pub seq: u64,
-    pub leaf_hash: String,
-}
+/// verdict (in the store), not inside it.
+pub use crate::log::LogPin;
 
 /// The evidence a verdict relied on; a replay gathers it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

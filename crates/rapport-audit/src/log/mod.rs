@@ -34,6 +34,22 @@ pub const INCLUSION_PROOF_FORMAT: &str = "rapport.audit-inclusion-proof.v1";
 /// Format name of a consistency proof document.
 pub const CONSISTENCY_PROOF_FORMAT: &str = "rapport.audit-consistency-proof.v1";
 
+/// Where an entry landed in a log: what a record that an entry documents
+/// (a gate action, a report) keeps to refer to it. `leaf_hash` binds the
+/// entry's bytes, so a pin checked against a signed tree head with an
+/// inclusion proof proves the entry is the one meant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPin {
+    /// The log id: the tenant's 32-hex-digit id, or `platform`.
+    pub log: String,
+    /// The tenant's name; `None` in the platform log.
+    pub tenant: Option<String>,
+    /// The entry's position in the log, from 0.
+    pub seq: u64,
+    /// SHA-256(0x00 ‖ entry), hex.
+    pub leaf_hash: String,
+}
+
 /// An entry ready to be stored: its canonical bytes, leaf hash, the root of
 /// the log before it and the receipt message to sign.
 #[derive(Clone, Debug)]

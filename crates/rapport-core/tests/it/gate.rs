@@ -51,7 +51,7 @@ async fn generated_with_rfm(env: &Env, n: u64) -> (Platform, String) {
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
     }
     p.publish_first_party().await.expect("publish first party");
-    p.install_plugin(TENANT, "rfm@0.1.0", "analytics_profiling", None, None)
+    p.install_plugin(TENANT, "rfm@0.2.0", "analytics_profiling", None, None)
         .await
         .expect("install rfm");
     let run = p

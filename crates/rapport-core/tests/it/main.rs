@@ -10,6 +10,7 @@ mod consent;
 mod erasure;
 mod first_party;
 mod gate;
+mod gate_log;
 mod lifecycle;
 mod plaintext;
 mod plugins;

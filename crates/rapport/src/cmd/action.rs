@@ -399,6 +399,22 @@ fn print_view(v: &ActionView, limit: usize) {
             &run.component_digest[..16.min(run.component_digest.len())]
         );
     }
+    if !v.log_entries.is_empty() {
+        let entries: Vec<String> = v
+            .log_entries
+            .iter()
+            .map(|e| match &e.pin {
+                Some(p) => format!(
+                    "{} #{} (leaf {})",
+                    e.kind,
+                    p.seq,
+                    &p.leaf_hash[..16.min(p.leaf_hash.len())]
+                ),
+                None => format!("{} (queued)", e.kind),
+            })
+            .collect();
+        outln!("  log: {}", entries.join(", "));
+    }
     if let Some(r) = &v.review {
         outln!(
             "  review: {} by {} at {}{}",

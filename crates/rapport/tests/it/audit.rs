@@ -140,13 +140,13 @@ fn a_stored_run_is_audited_by_its_id() {
     }
     ok(with_pw(&mut rapport(&data))
         .args(["plugin", "publish"])
-        .arg(repo().join("plugins/dist/rfm-0.1.0.rpkg")));
+        .arg(repo().join("plugins/dist/rfm-0.2.0.rpkg")));
     ok(with_pw(&mut rapport(&data)).args([
         "plugin",
         "install",
         "--tenant",
         "acme",
-        "rfm@0.1.0",
+        "rfm@0.2.0",
         "--purpose",
         "analytics_profiling",
     ]));

@@ -94,7 +94,7 @@ async fn verify_prove_and_export_through_the_binary() {
     let checkpoint = json(&mut cmd(&["audit", "checkpoint", "--tenant", "acme"]));
     assert_eq!(checkpoint["tree_size"], 6);
     let head = tmp.path().join("head.json");
-    ok(&mut cmd(&["audit", "export-head", "--tenant", "acme", "--out"]).arg(&head));
+    ok(cmd(&["audit", "export-head", "--tenant", "acme", "--out"]).arg(&head));
     let exported: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&head).expect("head file")).expect("json");
     assert_eq!(exported["format"], "rapport.audit-head.v1");
@@ -143,7 +143,7 @@ async fn verify_prove_and_export_through_the_binary() {
     ]));
     let later = tmp.path().join("later.json");
     ok(&mut cmd(&["audit", "checkpoint", "--tenant", "acme"]));
-    ok(&mut cmd(&["audit", "export-head", "--tenant", "acme", "--out"]).arg(&later));
+    ok(cmd(&["audit", "export-head", "--tenant", "acme", "--out"]).arg(&later));
     let consistency = ok(cmd(&["audit", "consistency", "--tenant", "acme", "--from"])
         .arg(&head)
         .arg("--to")

@@ -49,7 +49,7 @@ fn setup(tmp: &Path) -> (PathBuf, PathBuf, String) {
             .arg(sample.join(format!("{kind}.csv"))));
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    ok(cmd(&data, &["plugin", "publish"]).arg(root.join("plugins/dist/rfm-0.1.0.rpkg")));
+    ok(cmd(&data, &["plugin", "publish"]).arg(root.join("plugins/dist/rfm-0.2.0.rpkg")));
     ok(&mut cmd(
         &data,
         &[
@@ -57,7 +57,7 @@ fn setup(tmp: &Path) -> (PathBuf, PathBuf, String) {
             "install",
             "--tenant",
             "acme",
-            "rfm@0.1.0",
+            "rfm@0.2.0",
             "--purpose",
             "analytics_profiling",
         ],
@@ -236,6 +236,55 @@ fn a_gated_campaign_from_request_to_report() {
     let listed = json(&mut cmd(&data, &["action", "list", "--tenant", "acme"]));
     assert_eq!(listed.as_array().expect("list").len(), 2);
 
+    // Every verdict, review and execution is an entry of the tenant's log;
+    // the action shows where its entries are, and the log still verifies.
+    let shown = json(&mut cmd(&data, &["action", "show", &id]));
+    let kinds: Vec<&str> = shown["log_entries"]
+        .as_array()
+        .expect("log entries")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"verdict"), "{shown}");
+    assert_eq!(kinds.last(), Some(&"execution"), "{shown}");
+    assert_eq!(shown["log"], shown["log_entries"][0]["pin"]);
+    let verdict_seq = shown["log"]["seq"].as_u64().expect("pinned");
+    let text = ok(&mut cmd(&data, &["action", "show", &id]));
+    assert!(
+        text.contains(&format!("log: verdict #{verdict_seq}")),
+        "{text}"
+    );
+    let log_text = ok(&mut cmd(&data, &["audit", "log", "--tenant", "acme"]));
+    for kind in ["verdict", "execution"] {
+        assert!(
+            log_text.lines().any(|l| l.contains(&format!(" {kind} "))),
+            "no {kind} entry in\n{log_text}"
+        );
+    }
+    if v["status"] == "pending_review" {
+        assert!(
+            log_text.lines().any(|l| l.contains(" approval ")),
+            "{log_text}"
+        );
+    }
+    let verdicts = json(&mut cmd(
+        &data,
+        &["audit", "log", "--tenant", "acme", "--kind", "verdict"],
+    ));
+    let verdicts = verdicts.as_array().expect("entries");
+    assert_eq!(verdicts.len(), 2);
+    assert_eq!(verdicts[0]["seq"].as_u64(), Some(verdict_seq));
+    assert_eq!(verdicts[0]["body"]["action"], id.as_str());
+    assert_eq!(verdicts[0]["body"]["outcome"], v["outcome"]);
+    let executions = json(&mut cmd(
+        &data,
+        &["audit", "log", "--tenant", "acme", "--kind", "execution"],
+    ));
+    // Two actions executed, one of them by the winner of the race.
+    assert_eq!(executions.as_array().expect("entries").len(), 2);
+    let verified = ok(&mut cmd(&data, &["audit", "verify"]));
+    assert!(!verified.contains("first bad entry"), "{verified}");
+
     // The report: one self-contained page, and canonical, repeatable JSON
     // without a single row-level value.
     let html_path = tmp.path().join("report.html");
@@ -273,6 +322,35 @@ fn a_gated_campaign_from_request_to_report() {
         ],
     ));
     assert_eq!(j1, j2, "the JSON report is byte-identical when re-run");
+    // It is signed with the tenant's log key, over a checkpoint of its log:
+    // checked with the public key of the exported head.
+    let head_path = tmp.path().join("head.json");
+    ok(cmd(
+        &data,
+        &["audit", "export-head", "--tenant", "acme", "--out"],
+    )
+    .arg(&head_path));
+    let head: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&head_path).expect("head")).expect("json");
+    let key: [u8; 32] = hex::decode(head["public_key"].as_str().expect("key"))
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes");
+    rapport_audit::report::check_report_json(&j1, &key).expect("the report checks");
+    let forged = j1.replacen("\"final_count\":", "\"final_count\":9", 1);
+    assert!(rapport_audit::report::check_report_json(&forged, &key).is_err());
+    // New log entries that the report does not rely on leave it unchanged.
+    ok(&mut cmd(
+        &data,
+        &["audit", "checkpoint", "--tenant", "acme"],
+    ));
+    let j3 = ok(&mut cmd(
+        &data,
+        &[
+            "--json", "audit", "report", "--tenant", "acme", "--run", &run_id,
+        ],
+    ));
+    assert_eq!(j1, j3, "a later head does not change the report");
     let parsed: serde_json::Value = serde_json::from_str(&j1).expect("json");
     assert_eq!(
         format!(
