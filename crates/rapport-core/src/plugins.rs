@@ -121,6 +121,7 @@ pub struct RunView {
     pub subjects: u64,
     /// Customers left out because consent does not allow the purpose.
     pub excluded_by_consent: u64,
+    /// Score calls (the fit is one more call, not counted here).
     pub batches: u64,
     pub fuel_used: u64,
     pub peak_memory_bytes: u64,
