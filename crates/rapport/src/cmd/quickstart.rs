@@ -2,13 +2,27 @@
 //!
 //! It creates a data directory (a fresh temporary one unless --data-dir is
 //! given), generates a sample data set, creates the tenant `demo`, imports
-//! every file, runs the rfm plugin, verifies the tenant's audit log, and
-//! shows that personal data is sealed on disk.
+//! every file, installs and runs every first-party plugin for the purpose it
+//! serves, and prints the top segments, a few explained scores, the supplier
+//! standings and the referral advocates. It then asks the gate for an e-mail
+//! campaign to the customers of highest lifetime value, approves it when the
+//! verdict holds it for review (the quickstart plays the human reviewer),
+//! executes it once, verifies the tenant's audit log, shows that personal
+//! data is sealed on disk, and writes the run's HTML audit report into the
+//! data directory, printing its path as the last line.
+//!
+//! What it prints about people is what the product shows operators:
+//! external ids, labels and explanation terms, never a name or an address.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use rapport_core::{DataDirs, Format, ImportKind, KeyringOptions, Platform, Unlock};
+use rapport_core::{
+    ActionRequest, ActionView, DataDirs, ExecuteOptions, ExecutionReport, Format, ImportKind,
+    InstallationView, KeyringOptions, Platform, RunOptions, RunView, ScoreView, ScoresReport,
+    TargetSpec, Unlock,
+};
 use serde::Serialize;
 
 use super::import::import_file;
@@ -17,6 +31,32 @@ use crate::cli::QuickstartArgs;
 use crate::output;
 
 const TENANT: &str = "demo";
+
+/// Every first-party plugin with the processing purpose the quickstart
+/// installs it for: rfm segments customers for marketing, the customer
+/// models profile them for analysis, and the scorecard rates suppliers for
+/// the service they deliver. A customer plugin sees only the customers whose
+/// consent allows its purpose.
+const PLUGINS: [(&str, &str); 6] = [
+    ("rfm", "marketing_segmentation"),
+    ("clv", "analytics_profiling"),
+    ("value-potential", "analytics_profiling"),
+    ("relationship-health", "analytics_profiling"),
+    ("supplier-scorecard", "service_delivery"),
+    ("referral-influence", "analytics_profiling"),
+];
+
+/// The scoring run the sample campaign targets, and how many of its highest
+/// scores.
+const CAMPAIGN_PLUGIN: &str = "clv";
+const CAMPAIGN_TOP: u64 = 100;
+
+/// How many customers get their scores explained.
+const EXPLAINED: usize = 3;
+
+/// Who approves the sample campaign when the gate holds it for review; the
+/// audit log records this name as the reviewer.
+const REVIEWER: &str = "quickstart (playing the human reviewer)";
 
 const NOTICE_V1: &str = "Demo Ltd privacy notice, version 1.\n\
 We use your contact details to deliver orders (contract), to understand how \
@@ -40,40 +80,254 @@ struct Summary {
     plaintext_emails_found_on_disk: usize,
     emails_checked: usize,
     consent: rapport_core::ConsentSummary,
-    plugin_run: rapport_core::RunView,
+    /// The instant every plugin ran "as of".
+    as_of: String,
+    /// One run per first-party plugin, in [`PLUGINS`] order.
+    plugin_runs: Vec<RunView>,
+    /// Label counts of the segmenters' runs, most frequent first.
+    segments: BTreeMap<String, Vec<(String, i64)>>,
+    explained: Vec<Explained>,
+    supplier_standings: Vec<Standing>,
+    referrals: Referrals,
+    campaign: Campaign,
     audit_log: rapport_core::VerifyReport,
+    /// The HTML audit report of the campaign's run.
+    report: PathBuf,
 }
 
-struct QuickstartPlugins {
-    installed: rapport_core::InstallationView,
-    run: rapport_core::RunView,
-    scores: rapport_core::ScoresReport,
+/// A customer's lifetime value and relationship health with the terms that
+/// moved them most.
+#[derive(Serialize)]
+struct Explained {
+    subject: String,
+    clv: Option<ExplainedScore>,
+    relationship_health: Option<ExplainedScore>,
 }
 
-async fn quickstart_plugins(p: &Platform) -> Result<QuickstartPlugins> {
-    p.publish_first_party()
+#[derive(Serialize)]
+struct ExplainedScore {
+    score: f64,
+    label: Option<String>,
+    /// The largest contributions by size, the plugin's baseline term left
+    /// out.
+    top_terms: Vec<Term>,
+}
+
+#[derive(Serialize)]
+struct Term {
+    label: String,
+    value: f64,
+}
+
+#[derive(Serialize)]
+struct Standing {
+    supplier: String,
+    standing: String,
+    score: f64,
+}
+
+#[derive(Serialize)]
+struct Referrals {
+    customers: usize,
+    advocates: usize,
+    brokers: usize,
+    /// Customers who referred someone but are neither advocate nor broker.
+    other_referrers: usize,
+}
+
+/// The gated campaign: the verdict, the review and the execution.
+#[derive(Serialize)]
+struct Campaign {
+    action: String,
+    run: String,
+    top: u64,
+    outcome: String,
+    counts: rapport_audit::gate::Counts,
+    reasons: Vec<rapport_audit::gate::GateReason>,
+    exclusions: BTreeMap<String, u64>,
+    fairness: String,
+    /// Who approved it, when the verdict held it for review.
+    approved_by: Option<String>,
+    /// The action's status at the end: `executed`, or `blocked`.
+    status: String,
+    execution: Option<ExecutionReport>,
+}
+
+/// A first-party plugin installed for the tenant, its run and every output.
+struct PluginRun {
+    installed: InstallationView,
+    scores: ScoresReport,
+}
+
+impl PluginRun {
+    fn run(&self) -> &RunView {
+        &self.scores.run
+    }
+}
+
+/// Publishes the first-party packages built into this binary (verified
+/// against the first-party key), installs each plugin for its purpose and
+/// runs it as of `as_of`; a failed run stops the quickstart.
+async fn run_first_party(p: &Platform, as_of: &str) -> Result<Vec<PluginRun>> {
+    let published = p
+        .publish_first_party()
         .await
         .context("could not publish the first-party plugins")?;
-    let installed = p
-        .install_plugin(TENANT, "rfm", "marketing_segmentation", None, None)
-        .await
-        .context("could not install the rfm plugin")?;
-    let run = p
-        .run_plugin(TENANT, "rfm", &rapport_core::RunOptions::default())
-        .await
-        .context("could not run the rfm plugin")?;
-    if let Some(f) = &run.failure {
-        bail!("the rfm run failed: {f}");
+    // A first-party plugin the quickstart does not know would go unshown.
+    for r in &published {
+        if !PLUGINS.iter().any(|(id, _)| *id == r.plugin.id) {
+            bail!(
+                "the first-party plugin `{}` has no purpose in the quickstart",
+                r.plugin.id
+            );
+        }
     }
-    let scores = p
-        .run_scores(TENANT, &run.run, Some(3))
+    let mut out = Vec::new();
+    for (id, purpose) in PLUGINS {
+        let installed = p
+            .install_plugin(TENANT, id, purpose, None, None)
+            .await
+            .with_context(|| format!("could not install the {id} plugin"))?;
+        let opts = RunOptions {
+            as_of: Some(as_of.to_owned()),
+            ..RunOptions::default()
+        };
+        let run = p
+            .run_plugin(TENANT, id, &opts)
+            .await
+            .with_context(|| format!("could not run the {id} plugin"))?;
+        if let Some(f) = &run.failure {
+            bail!("the {id} run failed: {f}");
+        }
+        let scores = p
+            .run_scores(TENANT, &run.run, None)
+            .await
+            .with_context(|| format!("could not read the {id} scores"))?;
+        out.push(PluginRun { installed, scores });
+    }
+    Ok(out)
+}
+
+fn plugin<'a>(runs: &'a [PluginRun], id: &str) -> Result<&'a PluginRun> {
+    runs.iter()
+        .find(|r| r.installed.plugin == id)
+        .with_context(|| format!("the {id} plugin did not run"))
+}
+
+/// The "as of" instant of the sample: the midnight after its observation
+/// window ends, so that recency is measured from the sample's last day and
+/// the supplier scorecard's quarter is the window's last one.
+fn sample_as_of(opts: &rapport_generate::Options) -> Result<String> {
+    let end = rapport_domain::time_fmt::parse_date(&opts.window_end)
+        .map_err(|e| anyhow::anyhow!("the sample window end {}: {e}", opts.window_end))?;
+    let next = end
+        .next_day()
+        .context("the sample window ends on the last representable day")?;
+    Ok(format!(
+        "{}T00:00:00Z",
+        rapport_domain::time_fmt::format_date(next)
+    ))
+}
+
+/// A score with its largest explanation terms by size, the first term (the
+/// plugin's baseline: the typical customer's value, or the points every
+/// customer starts from) left out.
+fn explain(o: &ScoreView, n: usize) -> ExplainedScore {
+    let mut terms: Vec<Term> = o
+        .explanation
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .skip(1)
+                .filter_map(|c| {
+                    Some(Term {
+                        label: c.get("label")?.as_str()?.to_owned(),
+                        value: c.get("value")?.as_f64()?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    terms.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+    terms.truncate(n);
+    ExplainedScore {
+        score: o.score,
+        label: o.label.clone(),
+        top_terms: terms,
+    }
+}
+
+fn terms_line(e: &ExplainedScore) -> String {
+    e.top_terms
+        .iter()
+        .map(|t| format!("{:+.2} {}", t.value, t.label))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn label_counts(labels: &[(String, i64)], n: usize) -> String {
+    labels
+        .iter()
+        .take(n)
+        .map(|(l, c)| format!("{c} {l}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Asks the gate for an e-mail campaign to the top scores of `run`, plays
+/// the reviewer when the verdict asks for one, and executes it once unless
+/// it is blocked. The list holds external ids only and goes to `exports`.
+async fn gated_campaign(
+    p: &Platform,
+    run: &str,
+    exports: &Path,
+) -> Result<(ActionView, Option<ActionView>, Option<ExecutionReport>)> {
+    let verdict = p
+        .request_action(&ActionRequest {
+            tenant: TENANT.to_owned(),
+            kind: "email_campaign".to_owned(),
+            purpose: "direct_marketing_email".to_owned(),
+            target: TargetSpec::Top {
+                run: run.to_owned(),
+                n: CAMPAIGN_TOP,
+            },
+        })
         .await
-        .context("could not read the rfm scores")?;
-    Ok(QuickstartPlugins {
-        installed,
-        run,
-        scores,
-    })
+        .context("could not ask the gate for the sample campaign")?;
+    let reviewed = if verdict.status == "pending_review" {
+        Some(
+            p.review_action(
+                &verdict.action,
+                true,
+                REVIEWER,
+                Some("approved by the quickstart on the sample tenant; in production a person reviews the verdict"),
+            )
+            .await
+            .context("could not approve the sample campaign")?,
+        )
+    } else {
+        None
+    };
+    let status = reviewed.as_ref().map_or(&verdict.status, |v| &v.status);
+    let execution = if status == "ready" || status == "approved" {
+        std::fs::create_dir_all(exports)
+            .with_context(|| format!("could not create {}", exports.display()))?;
+        let out = exports.join(format!("{}.csv", verdict.action));
+        Some(
+            p.execute_action(
+                &verdict.action,
+                &ExecuteOptions {
+                    out,
+                    ..ExecuteOptions::default()
+                },
+            )
+            .await
+            .context("could not execute the sample campaign")?,
+        )
+    } else {
+        None
+    };
+    Ok((verdict, reviewed, execution))
 }
 
 pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
@@ -199,56 +453,259 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join("; ")
     ));
-    // 6. The first-party rfm plugin: published from the packages built into
+    // 6. Every first-party plugin: published from the packages built into
     //    this binary, verified against the first-party key, installed for
-    //    marketing segmentation, and run over the customers consent allows.
-    let plugins = quickstart_plugins(&p).await?;
+    //    its purpose and run over the records its purpose allows.
+    let as_of = sample_as_of(&opts)?;
+    let runs = run_first_party(&p, &as_of).await?;
     say(format!(
-        "6. Installed rfm@{} (signed by the first-party key {}) for marketing_segmentation and ran it:",
-        plugins.installed.version, plugins.installed.signer_key_id
+        "6. Installed every first-party plugin (signed by the first-party key {}) and ran each as of {as_of}, the day after the sample ends:",
+        runs.first().map_or("-", |r| r.installed.signer_key_id.as_str())
     ));
-    say(format!(
-        "     run {}: {} customers scored, {} left out by consent, {} ms; output sha256:{}",
-        plugins.run.run,
-        plugins.run.subjects,
-        plugins.run.excluded_by_consent,
-        plugins.run.duration_ms,
-        plugins.run.output_hash.as_deref().unwrap_or("-")
-    ));
-    say("     top segments:".to_owned());
-    for (label, n) in plugins.scores.labels.iter().take(5) {
-        say(format!("     {n:>6}  {label}"));
-    }
-    for o in plugins.scores.outputs.iter().take(3) {
-        let why: Vec<String> = o
-            .explanation
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(|c| c.get("label").and_then(serde_json::Value::as_str))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+    for r in &runs {
+        let run = r.run();
         say(format!(
-            "     {}: {} (score {}): {}",
-            o.subject,
-            o.label.as_deref().unwrap_or("-"),
-            o.score,
-            why.join("; ")
+            "     {:<26} {:<23} {} {:>6} scored {:>6} left out by consent {:>6} ms",
+            format!("{}@{}", run.plugin, run.version),
+            run.purpose,
+            run.run,
+            run.subjects,
+            run.excluded_by_consent,
+            run.duration_ms
         ));
     }
-    // 7. Everything above is in the tenant's tamper-evident audit log.
+
+    // 7. The segments, most populous first.
+    let mut segments = BTreeMap::new();
+    say("7. Top segments:".to_owned());
+    for id in ["rfm", "value-potential"] {
+        let r = plugin(&runs, id)?;
+        say(format!(
+            "     {:<16} {}",
+            format!("{id}:"),
+            label_counts(&r.scores.labels, 5)
+        ));
+        segments.insert(id.to_owned(), r.scores.labels.clone());
+    }
+
+    // 8. Explained scores of the customers of highest lifetime value.
+    let clv = plugin(&runs, "clv")?;
+    let health: BTreeMap<&str, &ScoreView> = plugin(&runs, "relationship-health")?
+        .scores
+        .outputs
+        .iter()
+        .map(|o| (o.subject.as_str(), o))
+        .collect();
+    let mut by_value: Vec<&ScoreView> = clv.scores.outputs.iter().collect();
+    by_value.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.subject.cmp(&b.subject)));
+    say(format!(
+        "8. Explained scores of the {EXPLAINED} customers of highest lifetime value (largest terms):"
+    ));
+    let mut explained = Vec::new();
+    for o in by_value.iter().take(EXPLAINED) {
+        let e = Explained {
+            subject: o.subject.clone(),
+            clv: Some(explain(o, 2)),
+            relationship_health: health.get(o.subject.as_str()).map(|h| explain(h, 2)),
+        };
+        if let Some(c) = &e.clv {
+            say(format!(
+                "     {}  clv {:.2} ({}): {}",
+                e.subject,
+                c.score,
+                c.label.as_deref().unwrap_or("-"),
+                terms_line(c)
+            ));
+        }
+        match &e.relationship_health {
+            Some(h) => say(format!(
+                "     {:<10}relationship-health {:.0} ({}): {}",
+                "",
+                h.score,
+                h.label.as_deref().unwrap_or("-"),
+                terms_line(h)
+            )),
+            None => say(format!("     {:<10}relationship-health: not scored", "")),
+        }
+        explained.push(e);
+    }
+
+    // 9. Supplier standings, best first.
+    let scorecard = plugin(&runs, "supplier-scorecard")?;
+    let mut supplier_standings: Vec<Standing> = scorecard
+        .scores
+        .outputs
+        .iter()
+        .map(|o| Standing {
+            supplier: o.subject.clone(),
+            standing: o.label.clone().unwrap_or_else(|| "-".to_owned()),
+            score: o.score,
+        })
+        .collect();
+    supplier_standings.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.supplier.cmp(&b.supplier))
+    });
+    say(format!(
+        "9. Supplier standings (supplier-scorecard, the quarter before {as_of}): {}",
+        label_counts(&scorecard.scores.labels, usize::MAX)
+    ));
+    for s in supplier_standings.iter().take(10) {
+        say(format!(
+            "     {:<10} {:<18} {:>6.1}",
+            s.supplier, s.standing, s.score
+        ));
+    }
+    if supplier_standings.len() > 10 {
+        say(format!(
+            "     … and {} more (rapport scores --run {})",
+            supplier_standings.len() - 10,
+            scorecard.run().run
+        ));
+    }
+
+    // 10. Who carries the referral network.
+    let influence = plugin(&runs, "referral-influence")?;
+    let has = |o: &ScoreView, word: &str| o.label.as_deref().is_some_and(|l| l.contains(word));
+    let referrals = Referrals {
+        customers: influence.scores.outputs.len(),
+        advocates: influence
+            .scores
+            .outputs
+            .iter()
+            .filter(|o| has(o, "advocate"))
+            .count(),
+        brokers: influence
+            .scores
+            .outputs
+            .iter()
+            .filter(|o| has(o, "broker"))
+            .count(),
+        other_referrers: influence
+            .scores
+            .outputs
+            .iter()
+            .filter(|o| o.label.as_deref() == Some("referrer"))
+            .count(),
+    };
+    say(format!(
+        "10. Referral influence over {} customers: {} advocates (3 or more direct referrals), {} brokers (joining otherwise separate groups), {} other referrers",
+        referrals.customers, referrals.advocates, referrals.brokers, referrals.other_referrers
+    ));
+
+    // 11. A gated campaign: nothing is acted on without a recorded verdict.
+    let campaign_run = plugin(&runs, CAMPAIGN_PLUGIN)?.run().run.clone();
+    let (verdict, reviewed, execution) =
+        gated_campaign(&p, &campaign_run, &data.join("exports")).await?;
+    let v = &verdict.verdict;
+    say(format!(
+        "11. Asked the gate for an e-mail campaign to the top {CAMPAIGN_TOP} of the {CAMPAIGN_PLUGIN} run: action {}, verdict {}",
+        verdict.action, verdict.outcome
+    ));
+    say(format!(
+        "     {} targeted, {} included, {} excluded, {} held for Art. 22 review; population {} ({} eligible); fairness {}",
+        v.counts.targeted,
+        v.counts.included,
+        v.counts.excluded,
+        v.counts.review_required,
+        v.counts.population,
+        v.counts.eligible,
+        v.fairness.outcome.as_str()
+    ));
+    for r in &v.reasons {
+        say(format!(
+            "     [{}] {}: {}",
+            r.escalation.as_str(),
+            r.rule,
+            r.message
+        ));
+    }
+    if !v.exclusions.is_empty() {
+        let mut rules: Vec<(&String, &u64)> = v.exclusions.iter().collect();
+        rules.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        say(format!(
+            "     excluded by rule: {}",
+            rules
+                .iter()
+                .map(|(rule, n)| format!("{n} {rule}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(r) = reviewed.as_ref().and_then(|v| v.review.as_ref()) {
+        say(format!(
+            "     Held for review: a human must decide. The quickstart plays that reviewer and {} it as \"{}\".",
+            r.decision, r.reviewer
+        ));
+    }
+    match &execution {
+        Some(e) => say(format!(
+            "     Executed once at {}: {} of {} selected people in the final list ({} left out at execution); list of external ids: {}",
+            e.executed_at,
+            e.final_count,
+            e.selected,
+            e.excluded_at_execution,
+            e.out.display()
+        )),
+        None => say("     The gate refused it: nothing was sent.".to_owned()),
+    }
+    let campaign = Campaign {
+        action: verdict.action.clone(),
+        run: campaign_run.clone(),
+        top: CAMPAIGN_TOP,
+        outcome: verdict.outcome.clone(),
+        counts: v.counts.clone(),
+        reasons: v.reasons.clone(),
+        exclusions: v.exclusions.clone(),
+        fairness: v.fairness.outcome.as_str().to_owned(),
+        approved_by: reviewed
+            .as_ref()
+            .and_then(|v| v.review.as_ref())
+            .map(|r| r.reviewer.clone()),
+        status: if execution.is_some() {
+            "executed".to_owned()
+        } else {
+            reviewed
+                .as_ref()
+                .map_or(&verdict.status, |v| &v.status)
+                .clone()
+        },
+        execution,
+    };
+
+    // 12. The run's audit report, tied to a fresh signed tree head that
+    //     covers the verdict, the review and the execution.
     p.audit_checkpoint(rapport_core::LogRef::Tenant(TENANT))
         .await
         .context("could not sign a tree head")?;
+    let report = p
+        .audit_report(TENANT, &campaign_run, None)
+        .await
+        .context("could not build the audit report")?;
+    let reports = data.join("reports");
+    std::fs::create_dir_all(&reports)
+        .with_context(|| format!("could not create {}", reports.display()))?;
+    let report_path = reports.join(format!("audit-{campaign_run}.html"));
+    std::fs::write(
+        &report_path,
+        rapport_audit::report::render_html(&report).as_bytes(),
+    )
+    .with_context(|| format!("could not write {}", report_path.display()))?;
+    say(format!(
+        "12. Wrote the audit report of run {campaign_run} ({} action(s); versions, verdicts, consent exclusions and fairness per group; input sha256 {})",
+        report.actions.len(),
+        report.input_sha256
+    ));
+
+    // 13. Everything above is in the tenant's tamper-evident audit log.
     let audit = p
         .audit_verify(Some(TENANT), None)
         .await
         .context("could not verify the audit log")?;
     let log = audit.logs.first();
     say(format!(
-        "7. Audit log of `{TENANT}`: {} entries (imports, notices, the plugin install and run), {} tree heads, root {}: {}",
+        "13. Audit log of `{TENANT}`: {} entries (imports, notices, plugin installs and runs, the verdict, review and execution), {} tree heads, root {}: {}",
         log.map_or(0, |l| l.entries),
         log.map_or(0, |l| l.heads_checked),
         log.map_or("-", |l| l.root.as_str()),
@@ -259,11 +716,11 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
         bail!("the audit log failed verification");
     }
 
-    // 8. Personal data is sealed on disk.
+    // 14. Personal data is sealed on disk, the report and the list included.
     let emails = sample_emails(&sample.join("customers.csv"), 200)?;
     let found = plaintext_hits(&data, &emails)?;
     say(format!(
-        "8. Scanned every file of the data directory for {} sample e-mail addresses: {} found in plaintext",
+        "14. Scanned every file of the data directory, the report and the campaign list included, for {} sample e-mail addresses: {} found in plaintext",
         emails.len(),
         found
     ));
@@ -278,8 +735,15 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             plaintext_emails_found_on_disk: found,
             emails_checked: emails.len(),
             consent: summary,
-            plugin_run: plugins.run,
+            as_of,
+            plugin_runs: runs.into_iter().map(|r| r.scores.run).collect(),
+            segments,
+            explained,
+            supplier_standings,
+            referrals,
+            campaign,
             audit_log: audit,
+            report: report_path.clone(),
         })?;
     } else {
         let id = identity.display();
@@ -293,6 +757,10 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             })
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "rapport".to_owned());
+        let rfm_run = runs
+            .iter()
+            .find(|r| r.installed.plugin == "rfm")
+            .map_or("RUN_ID", |r| r.scores.run.run.as_str());
         crate::outln!();
         crate::outln!("Next steps:");
         crate::outln!("  {exe} --data-dir {d} --identity {id} tenant list");
@@ -303,16 +771,22 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
             "  {exe} --data-dir {d} --identity {id} consent check --tenant {TENANT} --subject C0000001 --purpose direct_marketing_email"
         );
         crate::outln!("  {exe} --data-dir {d} --identity {id} consent history --tenant {TENANT} --subject C0000001");
+        crate::outln!("  {exe} --data-dir {d} --identity {id} run list --tenant {TENANT}");
         crate::outln!(
-            "  {exe} --data-dir {d} --identity {id} scores --tenant {TENANT} --run {} --limit 5",
-            plugins.run.run
+            "  {exe} --data-dir {d} --identity {id} scores --tenant {TENANT} --run {rfm_run} --limit 5"
         );
         crate::outln!(
-            "  {exe} --data-dir {d} --identity {id} run replay --tenant {TENANT} {}",
-            plugins.run.run
+            "  {exe} --data-dir {d} --identity {id} run replay --tenant {TENANT} {campaign_run}"
+        );
+        crate::outln!(
+            "  {exe} --data-dir {d} --identity {id} action show {} --replay",
+            campaign.action
         );
         crate::outln!("  {exe} --data-dir {d} --identity {id} audit log --tenant {TENANT}");
         crate::outln!("  {exe} --data-dir {d} --identity {id} audit verify");
+        crate::outln!();
+        crate::outln!("The audit report (one self-contained HTML page, readable offline):");
+        crate::outln!("{}", report_path.display());
     }
     if found > 0 {
         bail!("{found} personal values were found in plaintext on disk");
