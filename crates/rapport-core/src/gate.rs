@@ -944,7 +944,9 @@ impl Platform {
         let derived = derive(bundle.gate(), &kind, &decided.tally.counts, &fairness);
         let subjects_match = decided.tally.subjects_sha256 == pinned.pins.subjects_sha256;
         let population_matches = decided.tally.population_sha256 == pinned.pins.population_sha256;
-        let hash = |c: &rapport_audit::gate::SelectionCells| c.sha256().map_err(|e| invalid(e.to_string()));
+        let hash = |c: &rapport_audit::gate::SelectionCells| {
+            c.sha256().map_err(|e| invalid(e.to_string()))
+        };
         let fairness_input_matches = hash(&cells)? == pinned.pins.fairness_input_sha256
             && hash(&pinned.fairness_input)? == pinned.pins.fairness_input_sha256;
         let fairness_matches = fairness == pinned.fairness;
