@@ -1,6 +1,6 @@
 //! The policy bundle: every policy a verdict depends on (purposes, action
-//! kinds, the gate policy and the fairness thresholds) as one canonical
-//! document with one hash.
+//! kinds, the gate policy and the fairness thresholds of
+//! `policies/fairness.json`) as one canonical document with one hash.
 //!
 //! A verdict pins the bundle's hash, and the store keeps every bundle a
 //! verdict pinned, so a verdict can be re-derived years later under the
@@ -9,6 +9,7 @@
 //! bundles that differ only in layout or order have the same hash.
 
 use rapport_domain::consent::{CcpaClass, PurposeRegistry, PurposesFile};
+use rapport_domain::fairness::FairnessPolicy;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -25,8 +26,11 @@ pub struct PolicyBundle {
     purposes: PurposeRegistry,
     actions: ActionsFile,
     gate: GatePolicyFile,
-    /// The fairness thresholds, as the fairness audit reads them.
-    fairness: Value,
+    /// The fairness thresholds the selection audit is judged under; `None`
+    /// only in a bundle stored by a build that had no fairness statistics
+    /// (its canonical `fairness` member is `null`), kept so that such a
+    /// verdict still reloads and replays.
+    fairness: Option<FairnessPolicy>,
     canonical: String,
     hash: String,
 }
@@ -57,7 +61,10 @@ impl PolicyBundle {
             purposes,
             ActionsFile::from_json(DEFAULT_ACTIONS)?,
             GatePolicyFile::from_json(DEFAULT_GATE)?,
-            crate::gate::fairness::default_thresholds(),
+            Some(
+                FairnessPolicy::default_policy()
+                    .map_err(|e| bundle_error(format!("fairness.json: {e}")))?,
+            ),
         )
     }
 
@@ -66,11 +73,20 @@ impl PolicyBundle {
         purposes: PurposeRegistry,
         actions: ActionsFile,
         gate: GatePolicyFile,
-        fairness: Value,
+        fairness: Option<FairnessPolicy>,
     ) -> Result<Self, GatePolicyError> {
         for k in &actions.kinds {
             check_kind(k, &purposes)?;
         }
+        let fairness_doc = match &fairness {
+            Some(f) => {
+                // A policy built in code gets the checks a file gets.
+                f.check()
+                    .map_err(|e| bundle_error(format!("fairness: {e}")))?;
+                serde_json::to_value(f).map_err(|e| bundle_error(e.to_string()))?
+            }
+            None => Value::Null,
+        };
         let mut purposes_file: Value = serde_json::from_str(
             &purposes
                 .canonical_json()
@@ -97,7 +113,7 @@ impl PolicyBundle {
             "purposes": purposes_file,
             "actions": serde_json::to_value(&actions_sorted).map_err(|e| bundle_error(e.to_string()))?,
             "gate": serde_json::to_value(&gate).map_err(|e| bundle_error(e.to_string()))?,
-            "fairness": fairness,
+            "fairness": fairness_doc,
         });
         let canonical =
             crate::canonical::to_string(&doc).map_err(|e| bundle_error(e.to_string()))?;
@@ -134,7 +150,14 @@ impl PolicyBundle {
             .map_err(|e| bundle_error(format!("purposes: {e}")))?;
         let actions = ActionsFile::from_json(&doc["actions"].to_string())?;
         let gate = GatePolicyFile::from_json(&doc["gate"].to_string())?;
-        let bundle = Self::new(purposes, actions, gate, doc["fairness"].clone())?;
+        let fairness = match &doc["fairness"] {
+            Value::Null => None,
+            f => Some(
+                FairnessPolicy::from_json(&f.to_string())
+                    .map_err(|e| bundle_error(format!("fairness: {e}")))?,
+            ),
+        };
+        let bundle = Self::new(purposes, actions, gate, fairness)?;
         if bundle.hash != expected_hash {
             return Err(bundle_error(
                 "the stored bundle is not in canonical form; it was not written by Rapport",
@@ -168,9 +191,9 @@ impl PolicyBundle {
         &self.gate
     }
 
-    /// The fairness thresholds.
-    pub fn fairness(&self) -> &Value {
-        &self.fairness
+    /// The fairness thresholds, if the bundle has them (see the field).
+    pub fn fairness(&self) -> Option<&FairnessPolicy> {
+        self.fairness.as_ref()
     }
 
     /// The versions of the files in the bundle.
@@ -179,7 +202,7 @@ impl PolicyBundle {
             purposes: self.purposes.version().to_owned(),
             actions: self.actions.version.clone(),
             gate: self.gate.version.clone(),
-            fairness: self.fairness["version"].as_str().map(str::to_owned),
+            fairness: self.fairness.as_ref().map(|f| f.version.clone()),
         }
     }
 }
@@ -251,7 +274,7 @@ mod tests {
             b.purposes().clone(),
             actions,
             b.gate().clone(),
-            b.fairness().clone(),
+            b.fairness().cloned(),
         )
         .expect("reordered");
         assert_eq!(b.hash(), c.hash());
@@ -266,7 +289,7 @@ mod tests {
                 k.purposes = vec!["direct_marketing_email".into()];
             }
         }
-        let err = PolicyBundle::new(b.purposes().clone(), actions, b.gate().clone(), Value::Null)
+        let err = PolicyBundle::new(b.purposes().clone(), actions, b.gate().clone(), None)
             .expect_err("mismatch");
         assert!(err.to_string().contains("must agree"), "{err}");
     }
@@ -280,8 +303,64 @@ mod tests {
                 k.leaves_platform = false;
             }
         }
-        let err = PolicyBundle::new(b.purposes().clone(), actions, b.gate().clone(), Value::Null)
+        let err = PolicyBundle::new(b.purposes().clone(), actions, b.gate().clone(), None)
             .expect_err("sale");
         assert!(err.to_string().contains("leaves_platform"), "{err}");
+    }
+
+    #[test]
+    fn the_bundle_pins_the_fairness_policy_and_reloads_it() {
+        let b = PolicyBundle::default_bundle().expect("bundle");
+        let shipped = FairnessPolicy::default_policy().expect("policy");
+        assert_eq!(b.fairness(), Some(&shipped));
+        assert_eq!(
+            b.versions().fairness.as_deref(),
+            Some(shipped.version.as_str())
+        );
+        let again = PolicyBundle::from_canonical(b.canonical(), b.hash()).expect("reload");
+        assert_eq!(again.fairness(), Some(&shipped));
+
+        // Any threshold is part of the hash: a stricter four-fifths
+        // interval is another bundle.
+        let mut stricter = shipped.clone();
+        stricter.fail.impact_ratio_upper_below = 0.9;
+        let c = PolicyBundle::new(
+            b.purposes().clone(),
+            b.actions().clone(),
+            b.gate().clone(),
+            Some(stricter.clone()),
+        )
+        .expect("stricter");
+        assert_ne!(c.hash(), b.hash());
+        let reloaded = PolicyBundle::from_canonical(c.canonical(), c.hash()).expect("reload");
+        assert_eq!(reloaded.fairness(), Some(&stricter));
+
+        // An invalid policy is refused, in code as from a stored bundle.
+        let mut bad = shipped;
+        bad.confidence_level = 1.5;
+        let err = PolicyBundle::new(
+            b.purposes().clone(),
+            b.actions().clone(),
+            b.gate().clone(),
+            Some(bad),
+        )
+        .expect_err("invalid");
+        assert!(err.to_string().contains("confidence_level"), "{err}");
+    }
+
+    #[test]
+    fn a_bundle_without_fairness_thresholds_still_reloads() {
+        let b = PolicyBundle::default_bundle().expect("bundle");
+        let old = PolicyBundle::new(
+            b.purposes().clone(),
+            b.actions().clone(),
+            b.gate().clone(),
+            None,
+        )
+        .expect("bundle without fairness");
+        assert!(old.canonical().contains("\"fairness\":null"));
+        let again = PolicyBundle::from_canonical(old.canonical(), old.hash()).expect("reload");
+        assert_eq!(again.fairness(), None);
+        assert_eq!(again.versions().fairness, None);
     }
 }

@@ -1,17 +1,25 @@
 //! The fairness audit of a selection, as the gate sees it: the one seam
 //! between the gate and the fairness statistics.
 //!
-//! The gate hands the statistics its eligible population, each person with
-//! their protected attributes and whether they were selected, and gets back
-//! a [`FairnessFinding`]: the audit's verdict, the reasons for it, and the
-//! groups that were too small to judge. The per-group counts that went in
-//! are kept ([`SelectionCells`]) so a verdict pins its fairness input without
-//! holding a single row.
+//! The gate counts its eligible population per combination of protected
+//! attribute values, with how many of each were selected
+//! ([`SelectionCells`]), and [`audit_cells`] hands those counts to the
+//! fairness statistics (`rapport_domain::fairness`) under the bundle's
+//! fairness policy. What comes back is a [`FairnessFinding`]: the audit's
+//! verdict, the reasons for it, the groups that were too small to judge,
+//! and the audit's per-group figures for reports. A verdict pins the cells
+//! (and their hash), never a row, and a replay audits the pinned cells
+//! again to the same finding.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use rapport_domain::fairness::{
+    is_unknown, Columns, Counts, FairnessAudit, FairnessError, FairnessPolicy, GroupStatus, Tally,
+    Verdict,
+};
 
 use crate::canonical::{self, CanonicalError};
 
@@ -75,10 +83,14 @@ pub struct FairnessFinding {
     /// Why, from the audit.
     #[serde(default)]
     pub reasons: Vec<FairnessReason>,
-    /// `analysis:group` of every group too small to judge.
+    /// `analysis:group` of every group too small to judge: under the
+    /// policy's minimum size or expected count (`insufficient_data`), or
+    /// under its small-group share (`small`). Flagged, never compared.
     #[serde(default)]
     pub insufficient_groups: Vec<String>,
-    /// Why nothing could be audited, for [`FairnessOutcome::NotAudited`].
+    /// What the audit could not do: why nothing could be audited (for
+    /// [`FairnessOutcome::NotAudited`]), or which protected attributes were
+    /// left out because nobody eligible has a known value of them.
     #[serde(default)]
     pub note: Option<String>,
     /// The whole audit as the fairness module returns it (per-group rates,
@@ -204,24 +216,164 @@ impl SelectionCells {
     }
 }
 
-/// Audits a selection from its cells under a bundle's fairness thresholds.
+/// The note of a selection audited under a bundle without fairness
+/// thresholds: such a bundle was made by a build without the fairness
+/// statistics, and its verdicts said so in these words, so a replay under it
+/// finds the same finding.
+pub const NO_THRESHOLDS_NOTE: &str = "the fairness statistics are not available in this build";
+
+/// Audits a selection from its cells under a bundle's fairness thresholds,
+/// with the fairness statistics of `rapport_domain::fairness`.
 ///
-/// This is where the fairness statistics plug in. Until they are part of
-/// the build, every selection with a known attribute is reported as not
-/// audited, which the gate policy never lets through unreviewed.
-pub fn audit_cells(cells: &SelectionCells, _thresholds: &serde_json::Value) -> FairnessFinding {
-    if !cells.any_known() {
+/// Every cell enters the statistics' [`Tally`] as a block of `eligible`
+/// people of whom `selected` were selected, which gives exactly the audit of
+/// adding them one by one: per protected attribute and per intersection of
+/// two, each group's selection rate against the eligible population, impact
+/// ratios, intervals and Holm-adjusted exact tests, judged under `policy`.
+/// An attribute nobody in the eligible population has a known value of is
+/// left out (and named in the note) rather than reported as a failed
+/// comparison. The finding's outcome:
+///
+/// - `fail` or `warn` when a rule of that level fired;
+/// - `insufficient_data` when no rule fired besides "nothing to judge" and
+///   some groups were too small to judge (under `min_group_size`, an
+///   expected count under `min_expected_count`, or under
+///   `small_group_share` of the rows): they are listed, flagged, and not
+///   compared;
+/// - `pass` otherwise;
+/// - `not_audited` when no attribute is known for anyone, when the bundle
+///   has no thresholds, or when the statistics refuse the input.
+///
+/// `audit` holds the whole audit as JSON (counts, rates, ratios, intervals
+/// and p-values per group; no row).
+pub fn audit_cells(cells: &SelectionCells, policy: Option<&FairnessPolicy>) -> FairnessFinding {
+    let known_value = |v: &Option<String>| v.as_deref().is_some_and(|v| !is_unknown(v));
+    let known: Vec<usize> = (0..cells.attributes.len())
+        .filter(|&i| {
+            cells
+                .cells
+                .iter()
+                .any(|c| c.eligible > 0 && c.values.get(i).is_some_and(known_value))
+        })
+        .collect();
+    if known.is_empty() {
         return FairnessFinding::not_audited(
             "no protected attribute is known for anyone in the eligible population",
         );
     }
-    FairnessFinding::not_audited("the fairness statistics are not available in this build")
+    let Some(policy) = policy else {
+        return FairnessFinding::not_audited(NO_THRESHOLDS_NOTE);
+    };
+    match audit_known(cells, &known, policy) {
+        Ok(audit) => match serde_json::to_value(&audit) {
+            Ok(json) => finding_of(cells, &known, &audit, json),
+            Err(e) => FairnessFinding::not_audited(format!(
+                "the fairness audit could not be recorded: {e}"
+            )),
+        },
+        Err(e) => FairnessFinding::not_audited(format!("the fairness audit could not run: {e}")),
+    }
 }
 
-/// The fairness thresholds a bundle carries until the fairness policy is
-/// part of it.
-pub fn default_thresholds() -> serde_json::Value {
-    serde_json::Value::Null
+/// The audit of the attributes in `known`.
+fn audit_known(
+    cells: &SelectionCells,
+    known: &[usize],
+    policy: &FairnessPolicy,
+) -> Result<FairnessAudit, FairnessError> {
+    let names: Vec<&str> = known
+        .iter()
+        .map(|&i| cells.attributes[i].as_str())
+        .collect();
+    let mut tally = Tally::new(&names, Columns::default())?;
+    let mut values: Vec<Option<&str>> = Vec::with_capacity(known.len());
+    for c in &cells.cells {
+        values.clear();
+        values.extend(
+            known
+                .iter()
+                .map(|&i| c.values.get(i).and_then(|v| v.as_deref())),
+        );
+        tally.add_counts(
+            &values,
+            Counts {
+                n: c.eligible,
+                selected: c.selected,
+                ..Counts::default()
+            },
+        )?;
+    }
+    tally.finish(policy)
+}
+
+/// The rule the statistics give when an analysis has no group to compare
+/// with its reference: a matter of too little data, not of unfairness.
+const NOTHING_TO_JUDGE: &str = "nothing_to_judge";
+
+/// The gate's view of an audit.
+fn finding_of(
+    cells: &SelectionCells,
+    known: &[usize],
+    audit: &FairnessAudit,
+    json: serde_json::Value,
+) -> FairnessFinding {
+    let reasons: Vec<FairnessReason> = audit
+        .reasons()
+        .map(|r| FairnessReason {
+            rule: r.rule.to_owned(),
+            analysis: r.analysis.clone(),
+            group: r.group.clone(),
+            metric: Some(r.metric.to_owned()),
+            value: Some(r.value),
+            interval: r.interval.map(|i| [i.lower, i.upper]),
+            threshold: Some(r.threshold),
+            p_adjusted: r.p_adjusted,
+        })
+        .collect();
+    let insufficient_groups: Vec<String> = audit
+        .analyses
+        .iter()
+        .flat_map(|a| {
+            a.groups
+                .iter()
+                .filter(|(_, g)| {
+                    matches!(g.status, GroupStatus::InsufficientData | GroupStatus::Small)
+                })
+                .map(|(name, _)| format!("{}:{name}", a.name))
+        })
+        .collect();
+    let fired = |level: Verdict| {
+        audit
+            .reasons()
+            .any(|r| r.outcome == level && r.rule != NOTHING_TO_JUDGE)
+    };
+    let nothing_to_judge = audit.reasons().any(|r| r.rule == NOTHING_TO_JUDGE);
+    let outcome = if fired(Verdict::Fail) {
+        FairnessOutcome::Fail
+    } else if fired(Verdict::Warn) {
+        FairnessOutcome::Warn
+    } else if !insufficient_groups.is_empty() || nothing_to_judge {
+        FairnessOutcome::InsufficientData
+    } else {
+        FairnessOutcome::Pass
+    };
+    let left_out: Vec<&str> = (0..cells.attributes.len())
+        .filter(|i| !known.contains(i))
+        .map(|i| cells.attributes[i].as_str())
+        .collect();
+    let note = (!left_out.is_empty()).then(|| {
+        format!(
+            "not known for anyone in the eligible population, so left out of the audit: {}",
+            left_out.join(", ")
+        )
+    });
+    FairnessFinding {
+        outcome,
+        reasons,
+        insufficient_groups,
+        note,
+        audit: Some(json),
+    }
 }
 
 #[cfg(test)]
@@ -254,5 +406,155 @@ mod tests {
         assert_eq!(u.clone().finish().sha256().unwrap(), c.sha256().unwrap());
         u.add(&[None, None], true);
         assert_ne!(u.finish().sha256().unwrap(), c.sha256().unwrap());
+    }
+
+    fn policy() -> FairnessPolicy {
+        FairnessPolicy::default_policy().expect("policy")
+    }
+
+    /// Cells over gender and age band from `(gender, age_band, eligible,
+    /// selected)` blocks.
+    fn cells(blocks: &[(Option<&str>, Option<&str>, u64, u64)]) -> SelectionCells {
+        let mut t = CellTally::new(&["gender", "age_band"]);
+        for &(g, a, eligible, selected) in blocks {
+            for i in 0..eligible {
+                t.add(&[g, a], i < selected);
+            }
+        }
+        t.finish()
+    }
+
+    #[test]
+    fn a_four_fifths_failure_is_found_with_the_audits_own_numbers() {
+        let c = cells(&[
+            (Some("male"), Some("25-34"), 30, 24),
+            (Some("male"), Some("35-44"), 20, 16),
+            (Some("female"), Some("25-34"), 30, 12),
+            (Some("female"), Some("35-44"), 20, 8),
+        ]);
+        let f = audit_cells(&c, Some(&policy()));
+        assert_eq!(f.outcome, FairnessOutcome::Fail, "{f:?}");
+        let r = f
+            .reasons
+            .iter()
+            .find(|r| r.analysis == "gender")
+            .expect("a reason on gender");
+        assert_eq!(r.rule, "impact_ratio_significantly_below");
+        assert_eq!(r.group.as_deref(), Some("female"));
+        assert_eq!(r.metric.as_deref(), Some("impact_ratio"));
+        // 20/50 over 40/50.
+        assert_eq!(r.value, Some(0.4 / 0.8));
+        assert_eq!(r.threshold, Some(0.8));
+        let [lo, hi] = r.interval.expect("interval");
+        assert!(lo < 0.5 && hi < 0.8, "{lo} {hi}");
+        assert!(r.p_adjusted.expect("p") < 0.05);
+
+        // The same people added one by one to the statistics give the
+        // same audit, number for number.
+        let mut t = Tally::new(&["gender", "age_band"], Columns::default()).expect("tally");
+        for (g, a, n, k) in [
+            ("male", "25-34", 30, 24),
+            ("female", "35-44", 20, 8),
+            ("male", "35-44", 20, 16),
+            ("female", "25-34", 30, 12),
+        ] {
+            for i in 0..n {
+                t.add(&[Some(g), Some(a)], i < k, None, None).expect("add");
+            }
+        }
+        let direct = serde_json::to_value(t.finish(&policy()).expect("finish")).expect("json");
+        assert_eq!(f.audit.as_ref(), Some(&direct));
+        assert_eq!(direct["analyses"]["gender"]["groups"]["female"]["n"], 50);
+        assert_eq!(direct["analyses"]["gender"]["verdict"], "fail");
+        assert!(direct["analyses"]["gender×age_band"].is_object());
+    }
+
+    #[test]
+    fn a_small_group_is_flagged_and_not_compared() {
+        // Nobody of the three non-binary people is selected: compared, that
+        // would be an impact ratio of 0.
+        let c = cells(&[
+            (Some("male"), None, 100, 50),
+            (Some("female"), None, 100, 50),
+            (Some("non-binary"), None, 3, 0),
+        ]);
+        let f = audit_cells(&c, Some(&policy()));
+        assert_eq!(f.outcome, FairnessOutcome::InsufficientData, "{f:?}");
+        assert_eq!(f.insufficient_groups, ["gender:non-binary"]);
+        assert!(f.reasons.is_empty(), "{:?}", f.reasons);
+        let audit = f.audit.expect("audit");
+        let nb = &audit["analyses"]["gender"]["groups"]["non-binary"];
+        assert_eq!(nb["status"], "small");
+        assert_eq!(nb["selection_rate"], 0.0);
+        // Age band is unknown for everyone: left out and said so, not
+        // counted as a comparison that could not be made.
+        assert!(audit["analyses"].get("age_band").is_none());
+        assert!(
+            f.note.as_deref().is_some_and(|n| n.contains("age_band")),
+            "{:?}",
+            f.note
+        );
+    }
+
+    #[test]
+    fn groups_too_small_to_judge_anywhere_are_insufficient_data_not_a_pass() {
+        // Two people: nothing can be compared.
+        let c = cells(&[
+            (Some("female"), Some("35-44"), 1, 1),
+            (Some("male"), Some("45-54"), 1, 1),
+        ]);
+        let f = audit_cells(&c, Some(&policy()));
+        assert_eq!(f.outcome, FairnessOutcome::InsufficientData, "{f:?}");
+        assert!(f.insufficient_groups.contains(&"gender:male".to_owned()));
+        // Equal groups of a fair selection pass.
+        let c = cells(&[
+            (Some("female"), Some("25-34"), 200, 100),
+            (Some("male"), Some("25-34"), 200, 104),
+        ]);
+        let f = audit_cells(&c, Some(&policy()));
+        assert!(f.insufficient_groups.is_empty(), "{f:?}");
+        assert_eq!(f.outcome, FairnessOutcome::InsufficientData);
+        assert!(f
+            .reasons
+            .iter()
+            .all(|r| r.rule == NOTHING_TO_JUDGE && r.analysis == "age_band"));
+        let c = cells(&[
+            (Some("female"), Some("25-34"), 200, 100),
+            (Some("male"), Some("25-34"), 200, 104),
+            (Some("female"), Some("35-44"), 200, 100),
+            (Some("male"), Some("35-44"), 200, 98),
+        ]);
+        let f = audit_cells(&c, Some(&policy()));
+        assert_eq!(f.outcome, FairnessOutcome::Pass, "{f:?}");
+        assert!(f.reasons.is_empty() && f.note.is_none());
+    }
+
+    #[test]
+    fn what_cannot_be_audited_says_why() {
+        let p = policy();
+        let f = audit_cells(&cells(&[(None, None, 10, 5)]), Some(&p));
+        assert_eq!(f.outcome, FairnessOutcome::NotAudited);
+        assert!(f
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("no protected attribute")));
+        let f = audit_cells(&cells(&[(Some("unknown"), Some("n/a"), 10, 5)]), Some(&p));
+        assert_eq!(f.outcome, FairnessOutcome::NotAudited);
+        let c = cells(&[(Some("female"), None, 10, 5)]);
+        let f = audit_cells(&c, None);
+        assert_eq!(f.outcome, FairnessOutcome::NotAudited);
+        assert_eq!(f.note.as_deref(), Some(NO_THRESHOLDS_NOTE));
+        // Counts no population could have (a stored verdict edited by hand).
+        let mut bad = c;
+        bad.cells[0].selected = 11;
+        let f = audit_cells(&bad, Some(&p));
+        assert_eq!(f.outcome, FairnessOutcome::NotAudited);
+        assert!(
+            f.note
+                .as_deref()
+                .is_some_and(|n| n.contains("11 selected out of 10")),
+            "{:?}",
+            f.note
+        );
     }
 }

@@ -203,6 +203,45 @@ fn fairness_detail(f: &FairnessFinding) -> String {
     parts.join("; ")
 }
 
+/// What a finding of too little data says: the groups flagged and not
+/// compared (the first ten), and the analyses with nothing to compare.
+fn insufficient_detail(f: &FairnessFinding) -> String {
+    let mut parts = Vec::new();
+    let groups = &f.insufficient_groups;
+    if !groups.is_empty() {
+        let mut listed = groups
+            .iter()
+            .take(10)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if groups.len() > 10 {
+            listed += &format!(" and {} more", groups.len() - 10);
+        }
+        parts.push(format!(
+            "{} group(s) too small to judge, flagged and not compared: {listed}",
+            groups.len()
+        ));
+    }
+    let bare: Vec<&str> = f
+        .reasons
+        .iter()
+        .filter(|r| r.rule == "nothing_to_judge")
+        .map(|r| r.analysis.as_str())
+        .collect();
+    if !bare.is_empty() {
+        parts.push(format!(
+            "no group could be compared with another on {}",
+            bare.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        "some groups were too small to judge".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
 /// Step 2: the verdict on an action of `kind`, from its counts and the
 /// fairness finding, under `policy`.
 ///
@@ -266,11 +305,7 @@ pub fn derive(
             FairnessOutcome::InsufficientData => (
                 Some(&rules::FAIRNESS_INSUFFICIENT),
                 f.insufficient_data,
-                format!(
-                    "{} group(s) too small to judge, flagged and not compared: {}",
-                    fairness.insufficient_groups.len(),
-                    fairness.insufficient_groups.join(", ")
-                ),
+                insufficient_detail(fairness),
             ),
             FairnessOutcome::NotAudited => (
                 Some(&rules::FAIRNESS_NOT_AUDITED),

@@ -6,13 +6,20 @@
 //!
 //! A population member stands for `count` people (ids `ID1`…`IDn` when
 //! `count` > 1, else `ID`), so four-fifths cases need no thousand lines.
+//!
+//! Fairness cases (four-fifths failures, warnings, small groups) give no
+//! finding: the gate counts the eligible population per combination of
+//! protected attributes and the fairness statistics audit those counts, as
+//! in the product. Their `expect.fairness` names the audit's outcome, the
+//! reasons and group statuses it must contain. Cases about consent give a
+//! finding instead, since the statistics are not their subject.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use rapport_audit::gate::{
-    audit_cells, classify, derive, gate_rule, CellTally, FairnessFinding, GatePolicyFile,
-    GateTally, Outcome, PolicyBundle, SubjectOutcome, GATE_RULES,
+    audit_cells, classify, derive, gate_rule, CellTally, FairnessFinding, FairnessOutcome,
+    GatePolicyFile, GateTally, Outcome, PolicyBundle, SelectionCells, SubjectOutcome, GATE_RULES,
 };
 use rapport_domain::consent::{decide_all, rules, ConsentEvent, Notice, SubjectFacts};
 use rapport_domain::time_fmt::{parse_date, parse_instant};
@@ -91,6 +98,35 @@ struct Expect {
     /// reasons.
     #[serde(default)]
     subjects: BTreeMap<String, ExpectSubject>,
+    /// What the fairness statistics must find, for a case without an
+    /// injected finding.
+    #[serde(default)]
+    fairness: Option<ExpectFairness>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectFairness {
+    outcome: FairnessOutcome,
+    /// Reasons that must be among the audit's.
+    #[serde(default)]
+    reasons: Vec<ExpectReason>,
+    /// Exactly the groups flagged as too small to judge, when given.
+    #[serde(default)]
+    insufficient_groups: Option<Vec<String>>,
+    /// `analysis:group` to the status the audit must give the group
+    /// (`reference`, `pass`, `warn`, `fail`, `insufficient_data`, `small`).
+    #[serde(default)]
+    groups: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectReason {
+    rule: String,
+    analysis: String,
+    #[serde(default)]
+    group: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +186,8 @@ struct Run {
     gate_rules: BTreeSet<String>,
     tally: rapport_audit::gate::TallyResult,
     subjects: BTreeMap<String, SubjectOutcome>,
+    fairness: FairnessFinding,
+    cells: SelectionCells,
     fairness_input: String,
 }
 
@@ -234,7 +272,9 @@ fn pipeline(s: &Scenario, bundle: &PolicyBundle, reverse: bool) -> Result<Run, S
         gate_rules: derived.reasons.iter().map(|r| r.rule.clone()).collect(),
         tally,
         subjects,
+        fairness,
         fairness_input: cells.sha256().expect("canonical"),
+        cells,
     })
 }
 
@@ -250,9 +290,60 @@ fn bundle_for(s: &Scenario) -> Result<PolicyBundle, String> {
         base.purposes().clone(),
         base.actions().clone(),
         gate,
-        base.fairness().clone(),
+        base.fairness().cloned(),
     )
     .map_err(|e| e.to_string())
+}
+
+/// Compares what the fairness statistics found with what a case expects.
+fn check_fairness(want: &ExpectFairness, have: &FairnessFinding, problems: &mut Vec<String>) {
+    if have.outcome != want.outcome {
+        problems.push(format!(
+            "fairness outcome {:?}, expected {:?} (note {:?})",
+            have.outcome, want.outcome, have.note
+        ));
+    }
+    for r in &want.reasons {
+        let found = have
+            .reasons
+            .iter()
+            .any(|x| x.rule == r.rule && x.analysis == r.analysis && x.group == r.group);
+        if !found {
+            problems.push(format!(
+                "missing fairness reason {} on {} group {:?} (have {:?})",
+                r.rule,
+                r.analysis,
+                r.group,
+                have.reasons
+                    .iter()
+                    .map(|x| format!("{} {} {:?}", x.rule, x.analysis, x.group))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    if let Some(groups) = &want.insufficient_groups {
+        if &have.insufficient_groups != groups {
+            problems.push(format!(
+                "insufficient groups {:?}, expected {groups:?}",
+                have.insufficient_groups
+            ));
+        }
+    }
+    for (key, status) in &want.groups {
+        let Some((analysis, group)) = key.split_once(':') else {
+            problems.push(format!("`{key}` is not analysis:group"));
+            continue;
+        };
+        let have_status = have
+            .audit
+            .as_ref()
+            .and_then(|a| a["analyses"][analysis]["groups"][group]["status"].as_str());
+        if have_status != Some(status.as_str()) {
+            problems.push(format!(
+                "group {key}: status {have_status:?}, expected {status}"
+            ));
+        }
+    }
 }
 
 fn rule_citation(id: &str) -> Option<&'static str> {
@@ -348,6 +439,35 @@ fn check(s: &Scenario) -> Vec<String> {
                     have.reasons
                 ));
             }
+        }
+    }
+    if let Some(want) = &e.fairness {
+        if s.fairness.is_some() {
+            problems.push(
+                "expects a fairness finding but injects one: drop `fairness` so the statistics run"
+                    .to_owned(),
+            );
+        }
+        check_fairness(want, &run.fairness, &mut problems);
+    }
+    // Replay: the pinned cells, stored and read back, audited under the
+    // bundle reloaded from its stored canonical text, give the same finding.
+    if s.fairness.is_none() {
+        let stored: SelectionCells =
+            serde_json::from_str(&serde_json::to_string(&run.cells).expect("encode cells"))
+                .expect("decode cells");
+        let pinned: FairnessFinding =
+            serde_json::from_str(&serde_json::to_string(&run.fairness).expect("encode finding"))
+                .expect("decode finding");
+        match PolicyBundle::from_canonical(bundle.canonical(), bundle.hash()) {
+            Ok(reloaded) => {
+                if audit_cells(&stored, reloaded.fairness()) != pinned {
+                    problems.push(
+                        "the finding replayed from the pinned cells and bundle differs".to_owned(),
+                    );
+                }
+            }
+            Err(e) => problems.push(format!("the bundle does not reload: {e}")),
         }
     }
     // A verdict re-derived from the same evidence is the same verdict, and

@@ -709,3 +709,186 @@ async fn bad_requests_are_named_and_record_nothing() {
     assert!(!Path::new(&out).exists());
     p.close().await;
 }
+
+/// Customers `prefix1…prefixN` of one gender, alternating two age bands,
+/// each with a consent to e-mail marketing: CSV lines for [`crafted`].
+fn people(prefix: &str, n: usize, gender: &str) -> (String, String, Vec<String>) {
+    let mut customers = String::new();
+    let mut consents = String::new();
+    let mut ids = Vec::new();
+    for i in 1..=n {
+        let id = format!("{prefix}{i}");
+        let band = if i % 2 == 0 { "25-34" } else { "45-54" };
+        customers.push_str(&format!(
+            "{id},Person {id},{id}@example.org,,,1980-01-01,{gender},{band},DE,,2023-01-01,\n"
+        ));
+        consents.push_str(&format!(
+            "k{id},{id},direct_marketing_email,consent,granted,EU,2024-01-01T10:00:00Z,web_form,false\n"
+        ));
+        ids.push(id);
+    }
+    (customers, consents, ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_fails_four_fifths_is_blocked_by_the_statistics_and_replays() {
+    let env = Env::new();
+    let (mc, mk, men) = people("M", 50, "male");
+    let (fc, fk, women) = people("F", 50, "female");
+    let p = crafted(&env, &format!("{mc}{fc}"), &format!("{mk}{fk}")).await;
+    // Four men in five, two women in five: an impact ratio of 0.5.
+    let listed: Vec<&str> = men[..40]
+        .iter()
+        .chain(&women[..20])
+        .map(String::as_str)
+        .collect();
+    let v = request(
+        &p,
+        "email_campaign",
+        "direct_marketing_email",
+        subjects(&listed),
+    )
+    .await;
+    assert_eq!(v.outcome, "block", "{:?}", v.verdict.reasons);
+    assert_eq!(
+        (v.verdict.counts.eligible, v.verdict.counts.included),
+        (100, 60)
+    );
+    let fail = v
+        .verdict
+        .reasons
+        .iter()
+        .find(|r| r.rule == "gate.fairness.fail")
+        .expect("the fairness failure is a reason");
+    assert!(fail.message.contains("group female"), "{}", fail.message);
+    let f = &v.verdict.fairness;
+    assert_eq!(f.outcome.as_str(), "fail");
+    let r = f
+        .reasons
+        .iter()
+        .find(|r| r.analysis == "gender")
+        .expect("reason on gender");
+    assert_eq!(r.rule, "impact_ratio_significantly_below");
+    assert_eq!(r.group.as_deref(), Some("female"));
+    assert_eq!(r.value, Some(0.4 / 0.8));
+    assert!(r.interval.expect("interval")[1] < 0.8);
+    assert!(r.p_adjusted.expect("p") < 0.05);
+    // The audit the verdict carries holds counts and rates, no person.
+    let audit = f.audit.as_ref().expect("audit");
+    let female = &audit["analyses"]["gender"]["groups"]["female"];
+    assert_eq!(
+        (female["n"].as_u64(), female["selected"].as_u64()),
+        (Some(50), Some(20))
+    );
+    let text = audit.to_string();
+    assert!(
+        !text.contains("@example.org") && !text.contains("Person "),
+        "{text}"
+    );
+    // Replayed from its pins: the same finding, the same verdict.
+    let replay = p.replay_action(&v.action).await.expect("replay");
+    assert_eq!(replay.verdict, "reproduced", "{replay:?}");
+    assert!(replay.fairness_matches);
+    assert_eq!(replay.replayed_outcome, "block");
+    // A blocked action never runs.
+    let out = env.tmp.path().join("never.csv");
+    let e = p
+        .execute_action(
+            &v.action,
+            &ExecuteOptions {
+                out: out.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_err("blocked");
+    assert!(e.to_string().contains("blocked"), "{e}");
+    assert!(!out.exists());
+
+    // The same number of people, selected alike from both: nothing fails
+    // or warns. The intersections (25 people each) are under the policy's
+    // 30 and are flagged as too small to judge, which the default policy
+    // lets through.
+    let fair: Vec<&str> = men[..30]
+        .iter()
+        .chain(&women[..30])
+        .map(String::as_str)
+        .collect();
+    let v = request(
+        &p,
+        "email_campaign",
+        "direct_marketing_email",
+        subjects(&fair),
+    )
+    .await;
+    assert_eq!(v.outcome, "allow", "{:?}", v.verdict.reasons);
+    let f = &v.verdict.fairness;
+    assert_eq!(f.outcome.as_str(), "insufficient_data", "{f:?}");
+    assert!(
+        f.reasons.iter().all(|r| r.rule == "nothing_to_judge"),
+        "{f:?}"
+    );
+    // Four intersections, one of them the reference.
+    assert_eq!(f.insufficient_groups.len(), 3, "{f:?}");
+    assert!(f
+        .insufficient_groups
+        .iter()
+        .all(|g| g.starts_with("gender×age_band:")));
+    let audit = f.audit.as_ref().expect("audit");
+    assert_eq!(audit["analyses"]["gender"]["verdict"], "pass");
+    assert_eq!(audit["analyses"]["age_band"]["verdict"], "pass");
+    p.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_group_is_flagged_not_compared() {
+    let env = Env::new();
+    let (mc, mk, men) = people("M", 100, "male");
+    let (fc, fk, women) = people("F", 100, "female");
+    let (nc, nk, _) = people("N", 3, "non-binary");
+    let p = crafted(&env, &format!("{mc}{fc}{nc}"), &format!("{mk}{fk}{nk}")).await;
+    // Half the men, half the women, none of the three non-binary people.
+    let listed: Vec<&str> = men[..50]
+        .iter()
+        .chain(&women[..50])
+        .map(String::as_str)
+        .collect();
+    let v = request(
+        &p,
+        "email_campaign",
+        "direct_marketing_email",
+        subjects(&listed),
+    )
+    .await;
+    let f = &v.verdict.fairness;
+    assert_eq!(f.outcome.as_str(), "insufficient_data", "{f:?}");
+    assert!(
+        f.insufficient_groups
+            .contains(&"gender:non-binary".to_owned()),
+        "{:?}",
+        f.insufficient_groups
+    );
+    assert!(f
+        .reasons
+        .iter()
+        .all(|r| r.group.as_deref() != Some("non-binary")));
+    let nb = &f.audit.as_ref().expect("audit")["analyses"]["gender"]["groups"]["non-binary"];
+    assert_eq!(nb["status"], "small");
+    assert_eq!(nb["n"], 3);
+    // The default policy lets the action proceed with the flag as a reason.
+    assert_eq!(v.outcome, "allow", "{:?}", v.verdict.reasons);
+    let flag = v
+        .verdict
+        .reasons
+        .iter()
+        .find(|r| r.rule == "gate.fairness.insufficient_data")
+        .expect("flag");
+    assert!(
+        flag.message.contains("gender:non-binary"),
+        "{}",
+        flag.message
+    );
+    let replay = p.replay_action(&v.action).await.expect("replay");
+    assert_eq!(replay.verdict, "reproduced", "{replay:?}");
+    p.close().await;
+}

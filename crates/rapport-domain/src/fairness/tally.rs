@@ -357,6 +357,75 @@ impl Tally {
         Ok(())
     }
 
+    /// Adds `counts.n` subjects who share these attribute values at once:
+    /// `counts.selected` of them selected and, when the tally has labels,
+    /// `counts.positives` with a positive outcome label, `counts.true_positives`
+    /// of whom were selected. The audit is exactly the one that adding the
+    /// same subjects one at a time with [`Tally::add`] gives, so a caller
+    /// holding counts per combination of values (the gate's selection
+    /// cells) needs no rows. A tally with scores needs every score, so it
+    /// refuses counts; a block of zero subjects adds nothing, not even a
+    /// group.
+    pub fn add_counts(
+        &mut self,
+        values: &[Option<&str>],
+        counts: Counts,
+    ) -> Result<(), FairnessError> {
+        let k = self.attributes.len();
+        if values.len() != k {
+            return Err(self.subject_error(format!(
+                "{} attribute values for {k} protected attributes",
+                values.len()
+            )));
+        }
+        if self.columns.scores {
+            return Err(self.subject_error(
+                "the audit has scores, so subjects must be added one at a time with theirs"
+                    .to_owned(),
+            ));
+        }
+        if counts.selected > counts.n {
+            return Err(self.subject_error(format!(
+                "{} selected out of {} subjects",
+                counts.selected, counts.n
+            )));
+        }
+        if self.columns.labels {
+            if counts.positives > counts.n
+                || counts.true_positives > counts.positives
+                || counts.true_positives > counts.selected
+            {
+                return Err(self.subject_error(format!(
+                    "{} positives and {} selected positives do not fit {} subjects with {} selected",
+                    counts.positives, counts.true_positives, counts.n, counts.selected
+                )));
+            }
+        } else if counts.positives > 0 || counts.true_positives > 0 {
+            return Err(self.subject_error("has outcome labels, but the audit has none".to_owned()));
+        }
+        // Interning a value is what makes it a group, so an empty block
+        // must not reach it.
+        if counts.n == 0 {
+            return Ok(());
+        }
+        for (i, v) in values.iter().enumerate() {
+            self.slots[i] = match v {
+                Some(v) => match self.code(i, v)? {
+                    Some(c) => c as usize + 1,
+                    None => 0,
+                },
+                None => 0,
+            };
+        }
+        for g in &mut self.grids {
+            let r = self.slots[g.a];
+            let c = g.b.map_or(0, |b| self.slots[b]);
+            g.cells[r * g.cols + c].add(&counts);
+        }
+        self.n_rows += counts.n;
+        Ok(())
+    }
+
     fn subject_error(&self, reason: String) -> FairnessError {
         FairnessError::Subject {
             row: self.n_rows + 1,
@@ -507,5 +576,200 @@ impl Tally {
             g.scores = Some(s);
         }
         groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// A small deterministic generator (64-bit LCG), so the rows are varied
+    /// but the test is the same on every run.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % below
+        }
+    }
+
+    type Row = (Vec<Option<&'static str>>, bool, Option<bool>);
+
+    /// Rows over three attributes with unknown values, an `unknown`
+    /// marker, groups of very different sizes and selection rates, and
+    /// (when `labels`) outcome labels.
+    fn rows(n: usize, labels: bool) -> Vec<Row> {
+        let genders = ["female", "male", "non-binary", "N/A"];
+        let bands = ["18-24", "25-34", "35-44", "65+"];
+        let regions = ["north", "south"];
+        let mut g = Lcg(7);
+        (0..n)
+            .map(|_| {
+                // Non-binary and 65+ are rare; a few values are missing.
+                let gi = match g.next(100) {
+                    0..=46 => 0,
+                    47..=93 => 1,
+                    94..=95 => 2,
+                    _ => 3,
+                };
+                let bi = match g.next(100) {
+                    0..=29 => 0,
+                    30..=69 => 1,
+                    70..=96 => 2,
+                    _ => 3,
+                };
+                let gender = (g.next(50) != 0).then_some(genders[gi]);
+                let band = (g.next(40) != 0).then_some(bands[bi]);
+                let region = Some(regions[g.next(2) as usize]);
+                // Men and the young are selected more often.
+                let rate = 30 + 25 * u64::from(gi == 1) + 20 * u64::from(bi == 0);
+                let selected = g.next(100) < rate;
+                let label = labels.then(|| g.next(100) < 40 + 30 * u64::from(selected));
+                (vec![gender, band, region], selected, label)
+            })
+            .collect()
+    }
+
+    fn one_by_one(attributes: &[&str], columns: Columns, rows: &[Row]) -> Tally {
+        let mut t = Tally::new(attributes, columns).expect("tally");
+        for (values, selected, label) in rows {
+            t.add(values, *selected, *label, None).expect("add");
+        }
+        t
+    }
+
+    /// The same rows as blocks of counts per combination of values, added
+    /// in reverse order of first appearance so interning differs too.
+    fn counted(attributes: &[&str], columns: Columns, rows: &[Row]) -> Tally {
+        let mut blocks: BTreeMap<Vec<Option<&str>>, (usize, Counts)> = BTreeMap::new();
+        for (i, (values, selected, label)) in rows.iter().enumerate() {
+            let (_, c) = blocks
+                .entry(values.clone())
+                .or_insert((usize::MAX - i, Counts::default()));
+            c.n += 1;
+            c.selected += u64::from(*selected);
+            c.positives += u64::from(*label == Some(true));
+            c.true_positives += u64::from(*selected && *label == Some(true));
+        }
+        let mut blocks: Vec<_> = blocks.into_iter().collect();
+        blocks.sort_by_key(|(_, (order, _))| *order);
+        let mut t = Tally::new(attributes, columns).expect("tally");
+        for (values, (_, c)) in blocks {
+            t.add_counts(&values, c).expect("add counts");
+        }
+        t
+    }
+
+    #[test]
+    fn counted_adds_give_exactly_the_audit_of_rows_added_one_by_one() {
+        let policy = FairnessPolicy::default_policy().expect("policy");
+        for (n, labels) in [(5_000, false), (5_000, true), (120, false)] {
+            let rows = rows(n, labels);
+            let columns = Columns {
+                labels,
+                scores: false,
+            };
+            let attributes = ["gender", "age_band", "region"];
+            let a = one_by_one(&attributes, columns, &rows);
+            let b = counted(&attributes, columns, &rows);
+            assert_eq!(a.n_rows(), b.n_rows());
+            let (a, b) = (
+                a.finish(&policy).expect("finish"),
+                b.finish(&policy).expect("finish"),
+            );
+            // Every number, status and reason, compared exactly.
+            assert_eq!(a, b, "{n} rows, labels {labels}");
+            assert_eq!(
+                serde_json::to_string(&a).expect("json"),
+                serde_json::to_string(&b).expect("json")
+            );
+            assert_eq!(a.analyses.len(), 6);
+        }
+        // The large case exercises every kind of group the statuses know.
+        let two: Vec<Row> = rows(5_000, false)
+            .into_iter()
+            .map(|(v, s, l)| (v[..2].to_vec(), s, l))
+            .collect();
+        let a = one_by_one(&["gender", "age_band"], Columns::default(), &two)
+            .finish(&policy)
+            .expect("finish");
+        let statuses: Vec<_> = a
+            .analyses
+            .iter()
+            .flat_map(|x| x.groups.values().map(|g| g.status))
+            .collect();
+        for s in [
+            super::super::GroupStatus::Reference,
+            super::super::GroupStatus::Fail,
+            super::super::GroupStatus::Small,
+        ] {
+            assert!(statuses.contains(&s), "no {s:?} group in {statuses:?}");
+        }
+    }
+
+    #[test]
+    fn counted_adds_refuse_what_rows_could_not_be() {
+        let counts = |n, selected, positives, true_positives| Counts {
+            n,
+            selected,
+            positives,
+            true_positives,
+        };
+        let mut t = Tally::new(&["gender"], Columns::default()).expect("tally");
+        let e = t
+            .add_counts(&[Some("f")], counts(3, 4, 0, 0))
+            .expect_err("selected > n");
+        assert!(e.to_string().contains("4 selected out of 3"), "{e}");
+        let e = t
+            .add_counts(&[Some("f")], counts(3, 1, 1, 0))
+            .expect_err("labels");
+        assert!(e.to_string().contains("outcome labels"), "{e}");
+        let e = t
+            .add_counts(&[Some("f"), None], counts(3, 1, 0, 0))
+            .expect_err("arity");
+        assert!(e.to_string().contains("2 attribute values for 1"), "{e}");
+        // An empty block makes no group.
+        t.add_counts(&[Some("ghost")], counts(0, 0, 0, 0))
+            .expect("empty");
+        t.add_counts(&[Some("f")], counts(40, 10, 0, 0))
+            .expect("block");
+        assert_eq!(t.n_rows(), 40);
+        let a = t
+            .finish(&FairnessPolicy::default_policy().expect("policy"))
+            .expect("finish");
+        let g = a.analysis("gender").expect("gender");
+        assert_eq!(g.groups.keys().collect::<Vec<_>>(), ["f"]);
+        assert_eq!((g.n, g.selected), (40, 10));
+
+        let mut labelled = Tally::new(
+            &["gender"],
+            Columns {
+                labels: true,
+                scores: false,
+            },
+        )
+        .expect("tally");
+        let e = labelled
+            .add_counts(&[Some("f")], counts(5, 1, 3, 2))
+            .expect_err("more selected positives than selected");
+        assert!(e.to_string().contains("do not fit"), "{e}");
+        let mut scored = Tally::new(
+            &["gender"],
+            Columns {
+                labels: false,
+                scores: true,
+            },
+        )
+        .expect("tally");
+        let e = scored
+            .add_counts(&[Some("f")], counts(5, 1, 0, 0))
+            .expect_err("scores");
+        assert!(e.to_string().contains("one at a time"), "{e}");
     }
 }

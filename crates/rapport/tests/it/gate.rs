@@ -541,3 +541,108 @@ fn a_partner_export_is_encrypted_to_its_recipient_and_erasure_names_it() {
     ));
     assert!(text.contains("Partner Co Ltd"), "{text}");
 }
+
+/// A tenant of 50 men and 50 women, all consenting to e-mail marketing, and
+/// a list of four men in five but two women in five: the fairness
+/// statistics find the four-fifths failure from the eligible population's
+/// counts, and the default policy blocks the campaign.
+#[test]
+fn a_campaign_that_fails_four_fifths_is_blocked() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    ok(&mut cmd(&data, &["init", "--kdf-cost", "10"]));
+    ok(&mut cmd(&data, &["tenant", "create", "acme"]));
+    let mut customers = String::from(
+        "id,name,email,phone,address,birth_date,gender,age_band,country,region,signup_date,notes\n",
+    );
+    let mut consents =
+        String::from("id,subject_id,purpose,lawful_basis,status,jurisdiction,recorded_at,method\n");
+    let mut list = String::new();
+    for (prefix, gender, listed) in [("M", "male", 40), ("F", "female", 20)] {
+        for i in 1..=50 {
+            let id = format!("{prefix}{i}");
+            let band = if i % 2 == 0 { "25-34" } else { "45-54" };
+            customers.push_str(&format!(
+                "{id},Person {id},{id}@example.org,,,1980-01-01,{gender},{band},DE,,2023-01-01,\n"
+            ));
+            consents.push_str(&format!(
+                "k{id},{id},direct_marketing_email,consent,granted,EU,2024-01-01T10:00:00Z,web_form\n"
+            ));
+            if i <= listed {
+                list.push_str(&format!("{id}\n"));
+            }
+        }
+    }
+    for (kind, text) in [("customers", &customers), ("consents", &consents)] {
+        let f = tmp.path().join(format!("{kind}.csv"));
+        std::fs::write(&f, text).expect("write");
+        ok(cmd(&data, &["import", "--tenant", "acme", "--kind", kind]).arg(&f));
+    }
+    let list_file = tmp.path().join("list.txt");
+    std::fs::write(&list_file, list).expect("list");
+    let v = json(
+        cmd(
+            &data,
+            &[
+                "action",
+                "request",
+                "--tenant",
+                "acme",
+                "--kind",
+                "email_campaign",
+                "--purpose",
+                "direct_marketing_email",
+                "--subjects",
+            ],
+        )
+        .arg(&list_file),
+    );
+    assert_eq!(v["outcome"], "block", "{v}");
+    let verdict = &v["verdict"];
+    assert_eq!(verdict["counts"]["included"], 60, "{v}");
+    assert_eq!(verdict["counts"]["eligible"], 100, "{v}");
+    assert!(
+        verdict["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["rule"] == "gate.fairness.fail"),
+        "{v}"
+    );
+    let f = &verdict["fairness"];
+    assert_eq!(f["outcome"], "fail", "{f}");
+    let gender = f["reasons"]
+        .as_array()
+        .expect("fairness reasons")
+        .iter()
+        .find(|r| r["analysis"] == "gender")
+        .expect("a reason on gender");
+    assert_eq!(gender["rule"], "impact_ratio_significantly_below");
+    assert_eq!(gender["group"], "female");
+    assert_eq!(gender["value"], 0.5);
+    assert!(
+        gender["interval"][1].as_f64().expect("upper") < 0.8,
+        "{gender}"
+    );
+    let female = &f["audit"]["analyses"]["gender"]["groups"]["female"];
+    assert_eq!(
+        (female["n"].as_u64(), female["selected"].as_u64()),
+        (Some(50), Some(20))
+    );
+    assert_eq!(female["status"], "fail");
+    let id = v["action"].as_str().expect("id");
+    // Replayed from its pins, the verdict is the same.
+    let r = json(&mut cmd(&data, &["action", "replay", id]));
+    assert_eq!(r["verdict"], "reproduced", "{r}");
+    assert_eq!(r["replayed_outcome"], "block");
+    // A blocked campaign is never sent.
+    let out_file = tmp.path().join("campaign.csv");
+    let out = run(cmd(&data, &["action", "execute", id, "--out"]).arg(&out_file));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("blocked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out_file.exists());
+}
