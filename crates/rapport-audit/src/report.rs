@@ -400,11 +400,13 @@ pub fn analyses(
                 })
             };
             let key = format!("{name}:{g}");
+            // The audit's own status of the group decides `fail`; without
+            // an audit (an older verdict), a reason naming the group is a
+            // warning at most.
+            let status = stats.and_then(|s| s["status"].as_str());
             let flag = if g == unknown {
                 "unknown"
-            } else if reasons.iter().any(|x| {
-                x.analysis == name && x.group.as_deref() == Some(g) && x.rule.contains("fail")
-            }) {
+            } else if status == Some("fail") {
                 "fail"
             } else if reasons
                 .iter()
