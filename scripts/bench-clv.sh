@@ -39,13 +39,14 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; commit $(git rev-parse --short HEAD); $(date -u +%F)"
 cargo build --release --quiet -p rapport
+# cargo runs a bench in its crate's folder, so paths are made absolute.
 bench() { cargo bench --quiet -p rapport-plugin --bench clv_wasm_vs_native -- "$@"; }
 
 for CDNOW in ../shared/data/cdnow/CDNOW_sample.txt ../shared/data/cdnow/CDNOW_master.txt; do
     if [ -f "$CDNOW" ]; then
         echo "== CDNOW $(basename "$CDNOW"), as of 1997-09-30"
         load
-        bench cdnow "$CDNOW" 11
+        bench cdnow "$(realpath "$CDNOW")" 11
         load
         "$PY" scripts/bench_clv_reference.py cdnow "$CDNOW" 5
     else
