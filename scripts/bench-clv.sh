@@ -4,10 +4,11 @@
 #
 #   bash scripts/bench-clv.sh [N]        # N generated customers, default 1,000,000
 #
-# 1. CDNOW (../shared/data/cdnow/CDNOW_sample.txt, skipped when absent):
-#    the plugin natively and as the sandboxed component through the host
-#    (cargo bench clv_wasm_vs_native), then lifetimes doing the summary, both
-#    fits and the per-customer quantities (scripts/bench_clv_reference.py).
+# 1. CDNOW, the 1/10 sample and the full cohort (../shared/data/cdnow/,
+#    skipped when absent), as of 1997-09-30: the plugin natively and as the
+#    sandboxed component through the host (cargo bench clv_wasm_vs_native),
+#    then lifetimes doing the summary, both fits and the per-customer
+#    quantities (scripts/bench_clv_reference.py), on one thread each.
 # 2. N customers from `rapport generate`: the same plugin timings; lifetimes
 #    too when LIFETIMES_N=1 (slow).
 # 3. The whole `rapport run` on those N customers after importing them with
@@ -15,7 +16,13 @@
 #    -> every output stored.
 #
 # lifetimes runs in a virtualenv (default /tmp/lifetimes-venv, created with
-# plugins/clv/reference/requirements.txt when missing).
+# plugins/clv/reference/requirements.txt when missing: lifetimes 0.11.3,
+# numpy 1.26.4, scipy 1.11.4, pandas 1.5.3, Python 3.11).
+#
+# Both sides report CPU time (the process's for lifetimes, the benchmark
+# thread's for the plugin) and wall time; the load average is printed
+# before each step, since on a shared machine wall times include waiting
+# for a core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -25,24 +32,32 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import lifetimes" 2>/
     "$VENV/bin/pip" install --quiet -r plugins/clv/reference/requirements.txt
 fi
 PY="$VENV/bin/python"
+# One core for numpy/scipy, as for the plugin.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+load() { echo "   (load average: $(cut -d' ' -f1-3 /proc/loadavg))"; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; commit $(git rev-parse --short HEAD); $(date -u +%F)"
 cargo build --release --quiet -p rapport
+# cargo runs a bench in its crate's folder, so paths are made absolute.
 bench() { cargo bench --quiet -p rapport-plugin --bench clv_wasm_vs_native -- "$@"; }
 
-CDNOW=../shared/data/cdnow/CDNOW_sample.txt
-if [ -f "$CDNOW" ]; then
-    echo "== CDNOW 1/10 sample, as of 1997-09-30"
-    bench cdnow "$CDNOW" 11
-    "$PY" scripts/bench_clv_reference.py cdnow "$CDNOW" 5
-else
-    echo "== CDNOW skipped: $CDNOW not found"
-fi
+for CDNOW in ../shared/data/cdnow/CDNOW_sample.txt ../shared/data/cdnow/CDNOW_master.txt; do
+    if [ -f "$CDNOW" ]; then
+        echo "== CDNOW $(basename "$CDNOW"), as of 1997-09-30"
+        load
+        bench cdnow "$(realpath "$CDNOW")" 11
+        load
+        "$PY" scripts/bench_clv_reference.py cdnow "$CDNOW" 5
+    else
+        echo "== CDNOW skipped: $CDNOW not found"
+    fi
+done
 
 BIN=$PWD/target/release/rapport
 echo "== $N generated customers, as of 2024-12-31"
 "$BIN" generate --customers "$N" --seed 1 --out "$WORK/sample" >/dev/null
+load
 bench csv "$WORK/sample/transactions.csv" 2024-12-31 3
 if [ "${LIFETIMES_N:-0}" = 1 ]; then
     "$PY" scripts/bench_clv_reference.py csv "$WORK/sample/transactions.csv" 2024-12-31 1
@@ -61,6 +76,7 @@ for kind in customers transactions consents; do
 done
 "${R[@]}" plugin publish "$PWD/plugins/dist/clv-0.1.0.rpkg" >/dev/null
 "${R[@]}" plugin install --tenant bench clv@0.1.0 --purpose analytics_profiling --memory-mib 4096 >/dev/null
-/usr/bin/time -f "rapport run clv (store -> consent -> plugin -> store): %e s wall, %M KiB peak RSS" \
+load
+/usr/bin/time -f "rapport run clv (store -> consent -> plugin -> store): %e s wall, %U s user + %S s system CPU, %M KiB peak RSS" \
     "${R[@]}" run --tenant bench --plugin clv --as-of 2024-12-31T00:00:00Z >/dev/null
 "${R[@]}" run list --tenant bench --json | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print("  %s: %d customers scored, %d left out by consent, %d batches, fuel %d, plugin peak memory %.0f MiB, %d ms in the run" % (r["status"], r["subjects"], r["excluded_by_consent"], r["batches"], r["fuel_used"], r["peak_memory_bytes"] / 2**20, r["duration_ms"]))'

@@ -2,7 +2,9 @@
 //! `rapport plugin test` (`as_of`, optional `config`, `customers`), fits on
 //! every customer and scores them in batches of 1,000, one core, and prints
 //! the median of RUNS. The same fixture through the sandbox:
-//! `rapport plugin test plugins/dist/clv-0.1.0.rpkg --fixture FILE`.
+//! `rapport plugin test plugins/dist/clv-0.1.0.rpkg --fixture FILE`. The
+//! fit's diagnostics (iterations, log-likelihoods) are printed after the
+//! times.
 //!
 //! `cargo run --release -p rapport-clv --example fit_score -- FIXTURE.json [RUNS]`
 
@@ -26,9 +28,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut total = Vec::new();
     let mut fit = Vec::new();
     let mut outputs = 0;
+    let mut diagnostics = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
         let model = scorer_fit::<rapport_clv::Clv>(&ctx, &customers).map_err(|e| e.message)?;
+        diagnostics = model
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
         fit.push(t.elapsed().as_secs_f64());
         outputs = 0;
         for chunk in customers.chunks(1_000) {
@@ -52,5 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (t - f) * 1e3,
         t * 1e6 / customers.len() as f64
     );
+    for d in diagnostics {
+        println!("  fit: {d}");
+    }
     Ok(())
 }

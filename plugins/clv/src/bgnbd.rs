@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{self, Objective, Report};
-use crate::special::{digamma, expm1_ratio, hyp_tail, ln_beta, ln_gamma};
+use crate::special::{digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma};
 
 /// The BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -105,6 +105,32 @@ impl BgNbd {
         let e = (a - 1.0) * ln_y;
         let s = hyp_tail(a + b - 1.0 - r, a, c, z);
         c * (-ln_y * expm1_ratio(e) - e.exp() * s)
+    }
+
+    /// [`Self::expected_if_alive`] at several horizons for the same x and
+    /// T, bit for bit the same values, with the hypergeometric series of
+    /// all horizons summed in one pass ([`hyp_tails`]). `out` must be as
+    /// long as `ts`.
+    pub fn expected_if_alive_many(&self, x: f64, t_age: f64, ts: &[f64], out: &mut [f64]) {
+        let Self { r, alpha, a, b } = *self;
+        let u = alpha + t_age;
+        let c = a + b + x - 1.0;
+        // A horizon of 0 or less gives 0; its z is 0, so its series is
+        // skipped too.
+        let zs: Vec<f64> = ts
+            .iter()
+            .map(|&t| if t <= 0.0 { 0.0 } else { t / (u + t) })
+            .collect();
+        hyp_tails(a + b - 1.0 - r, a, c, &zs, out);
+        for (&t, o) in ts.iter().zip(out.iter_mut()) {
+            if t <= 0.0 {
+                *o = 0.0;
+                continue;
+            }
+            let ln_y = -(t / u).ln_1p();
+            let e = (a - 1.0) * ln_y;
+            *o = c * (-ln_y * expm1_ratio(e) - e.exp() * *o);
+        }
     }
 
     /// E[Y(t) | x, t_x, T]: expected repeat purchases in (T, T + t].

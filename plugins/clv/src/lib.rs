@@ -306,9 +306,15 @@ pub fn fit(
             order.sort_unstable_by_key(|&i| buyers[i].0);
             let n = order.len();
             let take = n.min(BAND_SAMPLE);
+            // D(x, T) once per distinct (x, T) of the sample.
+            let mut memo: BTreeMap<(u64, u64), f64> = BTreeMap::new();
             let clvs = stats::sorted((0..take).map(|k| {
                 let s = buyers[order[k * n / take]].1;
-                v.clv(&factors(&s, &gg.params))
+                let f = factors(&s, &gg.params);
+                let d = *memo
+                    .entry((f.frequency.to_bits(), f.age.to_bits()))
+                    .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age));
+                v.clv_with(&f, d)
             }));
             config
                 .bands
@@ -410,7 +416,29 @@ pub fn score(
     let units = unit.plural();
     let mut odd = summary::Oddities::default();
     let mut scratch = Vec::new();
-    let mut memo: BTreeMap<(u64, u64), f64> = BTreeMap::new();
+    let horizon = config.expected_purchases_horizon;
+    // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
+    // series per period end) and customers share (x, T) often, so they are
+    // cached per batch in a BTreeMap (std's HashMap would seed itself from
+    // randomness, which the sandbox does not grant).
+    let mut memo: BTreeMap<(u64, u64), (f64, f64)> = BTreeMap::new();
+    // The explanation's labels: the parts that do not depend on the
+    // customer are written once per batch (formatting is a large share of
+    // a score call's fuel in the sandbox).
+    let typical = format!(
+        "typical customer ({}, last {} {units} ago, customer for {} {units})",
+        repeat_purchases(r.frequency),
+        fixed(r.recency, 1),
+        fixed(r.age, 1)
+    );
+    let typical_frequency = format!(" (typical {})", fixed(r.frequency, 0));
+    let typical_recency = format!(" {units} ago (typical {})", fixed(r.recency, 1));
+    let typical_age = format!(" {units} (typical {})", fixed(r.age, 1));
+    let typical_spend = format!(" (typical {})", fixed(r.spend, 2));
+    let one_time_spend = format!(
+        "no repeat purchase: spend expected at the population mean {}",
+        fixed(gg.population_mean(), 2)
+    );
     let mut outputs = Vec::with_capacity(batch.len());
     for c in batch {
         let Some(s) = summary::summarize(c, ctx.as_of, unit.days(), &mut scratch, &mut odd) else {
@@ -422,22 +450,26 @@ pub fn score(
         };
         let f = factors(&s, &gg);
         let h = f.history();
-        // D(x, T) is the costly part (a hypergeometric series per period)
-        // and customers share (x, T) often, so it is cached per batch in a
-        // BTreeMap (std's HashMap would seed itself from randomness, which
-        // the sandbox does not grant).
+        let mut lookup = |x: f64, t: f64| -> (f64, f64) {
+            *memo
+                .entry((x.to_bits(), t.to_bits()))
+                .or_insert_with(|| v.discounted_and_expected(x, t, horizon))
+        };
+        let (d_own, h_own) = lookup(f.frequency, f.age);
         let mut d = |x: f64, t: f64| -> f64 {
             if x == r.frequency && t == r.age {
                 return model.reference_discounted;
             }
-            *memo
-                .entry((x.to_bits(), t.to_bits()))
-                .or_insert_with(|| v.discounted_if_alive(x, t))
+            lookup(x, t).0
         };
-        let d_own = d(f.frequency, f.age);
+        let d_own = if f.frequency == r.frequency && f.age == r.age {
+            model.reference_discounted
+        } else {
+            d_own
+        };
         let clv = v.clv_with(&f, d_own);
         let p_alive = bg.p_alive(h);
-        let expected = p_alive * bg.expected_if_alive(s.x, s.t, config.expected_purchases_horizon);
+        let expected = p_alive * h_own;
         let spend = gg.conditional_mean(s.x, s.zbar);
         let churn = bg.p_no_purchase(h, config.churn_horizon);
         let phi = v.shapley(&f, &r, &mut d);
@@ -447,17 +479,21 @@ pub fn score(
             .labels
             .get(band - 1)
             .map_or(NO_PURCHASE, String::as_str);
+        let freq_label = labelled("", |o| push_repeat_purchases(o, s.x), &typical_frequency);
+        let recency_label = labelled(
+            "last purchase ",
+            |o| push_fixed(o, f.recency, 1),
+            &typical_recency,
+        );
+        let age_label = labelled("customer for ", |o| push_fixed(o, s.t, 1), &typical_age);
         let spend_label = if s.x > 0.0 {
-            format!(
-                "average repeat spend {} (typical {})",
-                fixed(s.zbar, 2),
-                fixed(r.spend, 2)
+            labelled(
+                "average repeat spend ",
+                |o| push_fixed(o, s.zbar, 2),
+                &typical_spend,
             )
         } else {
-            format!(
-                "no repeat purchase: spend expected at the population mean {}",
-                fixed(f.spend, 2)
-            )
+            one_time_spend.clone()
         };
         outputs.push(
             Output::new(c.subject, clv)
@@ -471,39 +507,10 @@ pub fn score(
                 .value("t_x", s.t_x)
                 .value("T", s.t)
                 .value("zbar", s.zbar)
-                .because(
-                    format!(
-                        "typical customer ({}, last {} {units} ago, customer for {} {units})",
-                        repeat_purchases(r.frequency),
-                        fixed(r.recency, 1),
-                        fixed(r.age, 1)
-                    ),
-                    model.reference_clv,
-                )
-                .because(
-                    format!(
-                        "{} (typical {})",
-                        repeat_purchases(s.x),
-                        fixed(r.frequency, 0)
-                    ),
-                    phi[0],
-                )
-                .because(
-                    format!(
-                        "last purchase {} {units} ago (typical {})",
-                        fixed(f.recency, 1),
-                        fixed(r.recency, 1)
-                    ),
-                    phi[1],
-                )
-                .because(
-                    format!(
-                        "customer for {} {units} (typical {})",
-                        fixed(s.t, 1),
-                        fixed(r.age, 1)
-                    ),
-                    phi[2],
-                )
+                .because(typical.clone(), model.reference_clv)
+                .because(freq_label, phi[0])
+                .because(recency_label, phi[1])
+                .because(age_label, phi[2])
                 .because(spend_label, phi[3]),
         );
     }
@@ -512,44 +519,77 @@ pub fn score(
     Ok(scored)
 }
 
+/// `head`, then what `body` writes, then `tail`, in one allocation.
+fn labelled(head: &str, body: impl FnOnce(&mut String), tail: &str) -> String {
+    let mut s = String::with_capacity(head.len() + tail.len() + 24);
+    s.push_str(head);
+    body(&mut s);
+    s.push_str(tail);
+    s
+}
+
 /// "1 repeat purchase", "3 repeat purchases".
 fn repeat_purchases(x: f64) -> String {
+    let mut s = String::with_capacity(24);
+    push_repeat_purchases(&mut s, x);
+    s
+}
+
+/// Appends "1 repeat purchase" or "3 repeat purchases".
+fn push_repeat_purchases(out: &mut String, x: f64) {
     if x == 1.0 {
-        "1 repeat purchase".to_owned()
+        out.push_str("1 repeat purchase");
     } else {
-        format!("{} repeat purchases", fixed(x, 0))
+        push_fixed(out, x, 0);
+        out.push_str(" repeat purchases");
     }
 }
 
-/// `v` with `decimals` decimals, written from an integer (float formatting
-/// costs several times more fuel per output in the sandbox); non-finite or
-/// huge values fall back to `{:.*}`.
+/// `v` with `decimals` decimals (see [`push_fixed`]).
 pub fn fixed(v: f64, decimals: u32) -> String {
+    let mut s = String::with_capacity(16);
+    push_fixed(&mut s, v, decimals);
+    s
+}
+
+/// Appends `v` with `decimals` decimals, written from an integer digit by
+/// digit (`core::fmt` costs several times more fuel per output in the
+/// sandbox); non-finite or huge values fall back to `{:.*}`.
+pub fn push_fixed(out: &mut String, v: f64, decimals: u32) {
     let scale = 10f64.powi(decimals as i32);
     let scaled = (v * scale).round();
-    let mut s = String::with_capacity(16);
     if scaled.is_finite() && scaled.abs() < 9.0e15 {
         let n = scaled as i64;
-        let sign = if n < 0 { "-" } else { "" };
+        if n < 0 {
+            out.push('-');
+        }
         let n = n.unsigned_abs();
         let div = 10u64.pow(decimals);
-        if decimals == 0 {
-            s.push_str(sign);
-            s.push_str(&n.to_string());
-        } else {
-            s.push_str(sign);
-            s.push_str(&(n / div).to_string());
-            s.push('.');
-            let frac = (n % div).to_string();
-            for _ in frac.len()..decimals as usize {
-                s.push('0');
-            }
-            s.push_str(&frac);
+        push_digits(out, n / div, 1);
+        if decimals > 0 {
+            out.push('.');
+            push_digits(out, n % div, decimals as usize);
         }
-    } else if write!(s, "{v:.*}", decimals as usize).is_err() {
-        s.clear();
+    } else {
+        let mark = out.len();
+        if write!(out, "{v:.*}", decimals as usize).is_err() {
+            out.truncate(mark);
+        }
     }
-    s
+}
+
+/// Appends `n` in decimal, left-padded with zeros to at least `width` digits.
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n > 0 || buf.len() - i < width {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
 }
 
 #[cfg(test)]

@@ -76,6 +76,51 @@ pub fn hyp_tail(big_a: f64, a: f64, c: f64, z: f64) -> f64 {
     sum
 }
 
+/// [`hyp_tail`] at several `z` with the same `A`, `a` and `C`, in one pass:
+/// `out[k] = hyp_tail(big_a, a, c, zs[k])`, bit for bit. The ratio of
+/// consecutive terms without its factor `z`, and with it the only division
+/// of a step, is the same for every `z`, so it is computed once per step and
+/// shared; each sum stops at its own term, exactly where [`hyp_tail`] would.
+/// The lifetime value needs the series at one `z` per CLV period for the
+/// same customer, which makes this several times cheaper than one call per
+/// period.
+pub fn hyp_tails(big_a: f64, a: f64, c: f64, zs: &[f64], out: &mut [f64]) {
+    // Per z: the current term, the stopping threshold, and whether it is
+    // still running.
+    let mut state: Vec<(f64, f64, bool)> = Vec::with_capacity(zs.len());
+    let mut running = 0usize;
+    for (&z, o) in zs.iter().zip(out.iter_mut()) {
+        if z <= 0.0 {
+            *o = 0.0;
+            state.push((0.0, 0.0, false));
+        } else {
+            let term = big_a / c * z;
+            *o = term;
+            state.push((term, 1e-17 * (1.0 - z).max(1e-12), true));
+            running += 1;
+        }
+    }
+    let mut n = 1.0;
+    for _ in 0..MAX_TERMS {
+        if running == 0 {
+            break;
+        }
+        let ratio = (big_a + n) * (a + n - 1.0) / ((c + n) * (n + 1.0));
+        for ((&z, o), (term, eps, live)) in zs.iter().zip(out.iter_mut()).zip(state.iter_mut()) {
+            if !*live {
+                continue;
+            }
+            *term *= ratio * z;
+            *o += *term;
+            if term.abs() <= *eps * o.abs() || *term == 0.0 {
+                *live = false;
+                running -= 1;
+            }
+        }
+        n += 1.0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +154,18 @@ mod tests {
         let s = hyp_tail(big_a, 0.0, c, z);
         assert!(((1.0 - s) - (1.0 - big_a * z / c)).abs() < 1e-15);
         assert_eq!(hyp_tail(2.0, 0.5, 3.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn hyp_tails_equals_hyp_tail_bit_for_bit() {
+        let zs = [0.0, 0.05, 0.3, 0.55, 0.8, 0.93, 0.999, 0.5];
+        for (big_a, a, c) in [(2.97, 0.79, 2.22), (0.5, 1.0, 7.5), (3.2, 0.2, 40.0)] {
+            let mut out = [f64::NAN; 8];
+            hyp_tails(big_a, a, c, &zs, &mut out);
+            for (z, o) in zs.iter().zip(out) {
+                assert_eq!(o.to_bits(), hyp_tail(big_a, a, c, *z).to_bits(), "z={z}");
+            }
+        }
     }
 
     #[test]

@@ -86,6 +86,39 @@ pub fn cdnow_customers(dir: &std::path::Path, until: i64) -> Vec<Customer> {
     by_id.iter().map(|(&id, p)| customer(id, p)).collect()
 }
 
+/// The full CDNOW cohort (`CDNOW_master.txt`: 23,570 customers, subject =
+/// customer id) with the transactions dated up to `until`, or `None` after
+/// printing that the test skipped.
+pub fn cdnow_full_customers(
+    test: &str,
+    dir: &std::path::Path,
+    until: i64,
+) -> Option<Vec<Customer>> {
+    let path = dir.join("CDNOW_master.txt");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("SKIPPED {test}: {} is absent", path.display());
+        return None;
+    };
+    let mut by_id: std::collections::BTreeMap<u64, Vec<(i64, f64)>> = Default::default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // A header line, then id, yyyymmdd, CDs, dollars.
+        let Ok(id) = f.first().map_or(Ok(0), |v| v.parse::<u64>()) else {
+            continue;
+        };
+        if f.len() != 4 {
+            continue;
+        }
+        let at = midnight(f[1].parse().expect("date"));
+        let amount: f64 = f[3].parse().expect("dollars");
+        let list = by_id.entry(id).or_default();
+        if at <= until {
+            list.push((at, amount));
+        }
+    }
+    Some(by_id.iter().map(|(&id, p)| customer(id, p)).collect())
+}
+
 /// One row of `reference/lifetimes_cdnow.csv`.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Golden {
