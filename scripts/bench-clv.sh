@@ -37,7 +37,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 load() { echo "   (load average: $(cut -d' ' -f1-3 /proc/loadavg))"; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; commit $(git rev-parse --short HEAD); $(date -u +%F)"
+echo "machine: $(getconf _NPROCESSORS_ONLN) cores, $(free -g | awk '/Mem/{print $2}') GiB; commit $(git rev-parse --short HEAD); $(date -u +%F)"
 cargo build --release --quiet -p rapport
 # cargo runs a bench in its crate's folder, so paths are made absolute.
 bench() { cargo bench --quiet -p rapport-plugin --bench clv_wasm_vs_native -- "$@"; }

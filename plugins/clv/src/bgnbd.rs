@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{self, Objective, Report};
-use crate::special::{digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma};
+use crate::special::{digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, Libm};
 
 /// The BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -60,11 +60,11 @@ impl BgNbd {
     pub fn log_likelihood(&self, h: History) -> f64 {
         let Self { r, alpha, a, b } = *self;
         let x = h.x;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.libm_ln();
         let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
-        let a3 = -(r + x) * (alpha + h.t).ln();
+        let a3 = -(r + x) * (alpha + h.t).libm_ln();
         if x > 0.0 {
-            let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + h.t_x).ln();
+            let a4 = a.libm_ln() - (b + x - 1.0).libm_ln() - (r + x) * (alpha + h.t_x).libm_ln();
             a1 + a2 + log_add_exp(a3, a4)
         } else {
             a1 + a2 + a3
@@ -78,9 +78,9 @@ impl BgNbd {
             return 1.0;
         }
         let Self { r, alpha, a, b } = *self;
-        let log_odds =
-            (a / (b + h.x - 1.0)).ln() + (r + h.x) * ((alpha + h.t) / (alpha + h.t_x)).ln();
-        1.0 / (1.0 + log_odds.exp())
+        let log_odds = (a / (b + h.x - 1.0)).libm_ln()
+            + (r + h.x) * ((alpha + h.t) / (alpha + h.t_x)).libm_ln();
+        1.0 / (1.0 + log_odds.libm_exp())
     }
 
     /// Expected purchases in (T, T + t] of a customer with x repeat
@@ -100,11 +100,11 @@ impl BgNbd {
         let Self { r, alpha, a, b } = *self;
         let u = alpha + t_age;
         let c = a + b + x - 1.0;
-        let ln_y = -(t / u).ln_1p(); // ln(u / (u + t))
+        let ln_y = -(t / u).libm_ln_1p(); // ln(u / (u + t))
         let z = t / (u + t);
         let e = (a - 1.0) * ln_y;
         let s = hyp_tail(a + b - 1.0 - r, a, c, z);
-        c * (-ln_y * expm1_ratio(e) - e.exp() * s)
+        c * (-ln_y * expm1_ratio(e) - e.libm_exp() * s)
     }
 
     /// [`Self::expected_if_alive`] at several horizons for the same x and
@@ -127,9 +127,9 @@ impl BgNbd {
                 *o = 0.0;
                 continue;
             }
-            let ln_y = -(t / u).ln_1p();
+            let ln_y = -(t / u).libm_ln_1p();
             let e = (a - 1.0) * ln_y;
-            *o = c * (-ln_y * expm1_ratio(e) - e.exp() * *o);
+            *o = c * (-ln_y * expm1_ratio(e) - e.libm_exp() * *o);
         }
     }
 
@@ -154,7 +154,7 @@ impl BgNbd {
     pub fn p_no_purchase(&self, h: History, horizon: f64) -> f64 {
         let pa = self.p_alive(h);
         let u = self.alpha + h.t;
-        let silent = (-(self.r + h.x) * (horizon / u).ln_1p()).exp();
+        let silent = (-(self.r + h.x) * (horizon / u).libm_ln_1p()).libm_exp();
         (1.0 - pa) + pa * silent
     }
 
@@ -163,25 +163,25 @@ impl BgNbd {
     pub fn p_purchases(&self, t: f64, n: u32) -> f64 {
         let Self { r, alpha, a, b } = *self;
         let nf = f64::from(n);
-        let ln_q = (t / (alpha + t)).ln(); // ln of the NBD "success" share
-        let ln_p0 = r * (alpha / (alpha + t)).ln();
+        let ln_q = (t / (alpha + t)).libm_ln(); // ln of the NBD "success" share
+        let ln_p0 = r * (alpha / (alpha + t)).libm_ln();
         let ln_b_ab = ln_beta(a, b);
         // NBD(r, α/(α+t)) probability of j purchases, in logs.
         let nbd = |j: f64| ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + ln_p0 + j * ln_q;
-        let first = (ln_beta(a, b + nf) - ln_b_ab + nbd(nf)).exp();
+        let first = (ln_beta(a, b + nf) - ln_b_ab + nbd(nf)).libm_exp();
         if n == 0 {
             return first;
         }
         // 1 - Σ_{j<n} NBD(j), summed as the upper tail when that is the
         // smaller side so that a tiny tail keeps its digits.
-        let below: f64 = (0..n).map(|j| nbd(f64::from(j)).exp()).sum();
+        let below: f64 = (0..n).map(|j| nbd(f64::from(j)).libm_exp()).sum();
         let tail = if below < 0.5 {
             1.0 - below
         } else {
             let mut sum = 0.0;
             let mut j = nf;
             loop {
-                let term = nbd(j).exp();
+                let term = nbd(j).libm_exp();
                 sum += term;
                 if term <= 1e-18 * sum || j > nf + 100_000.0 {
                     break;
@@ -190,25 +190,31 @@ impl BgNbd {
             }
             sum
         };
-        first + (ln_beta(a + 1.0, b + nf - 1.0) - ln_b_ab).exp() * tail
+        first + (ln_beta(a + 1.0, b + nf - 1.0) - ln_b_ab).libm_exp() * tail
     }
 }
 
 /// `ln(e^u + e^v)` without overflow.
 fn log_add_exp(u: f64, v: f64) -> f64 {
     let m = u.max(v);
-    m + ((u - m).exp() + (v - m).exp()).ln()
+    m + ((u - m).libm_exp() + (v - m).libm_exp()).libm_ln()
 }
 
 /// The fit population, compressed: histories sorted and merged into
 /// distinct (x, t_x, T) with a count, grouped by x so that the gamma and
-/// digamma terms are computed once per distinct x per evaluation.
+/// digamma terms are computed once per distinct x per evaluation, and with
+/// the distinct times listed once so that ln(α + t) and 1 / (α + t) are
+/// computed once per distinct time per evaluation (customers acquired over
+/// a few months share a few hundred T and t_x values).
 #[derive(Debug, Clone)]
 pub struct Population {
     /// Distinct x values, ascending.
     xs: Vec<f64>,
-    /// Per distinct history: index into `xs`, t_x, T, count.
-    rows: Vec<(usize, f64, f64, f64)>,
+    /// Distinct t_x and T values, ascending.
+    times: Vec<f64>,
+    /// Per distinct history: index into `xs`, index of t_x and of T into
+    /// `times`, count.
+    rows: Vec<(usize, usize, usize, f64)>,
     /// Number of customers.
     pub customers: f64,
     /// Σ x over customers.
@@ -227,7 +233,7 @@ impl Population {
                 .then(p.t.total_cmp(&q.t))
         });
         let mut xs: Vec<f64> = Vec::new();
-        let mut rows: Vec<(usize, f64, f64, f64)> = Vec::new();
+        let mut merged: Vec<(usize, f64, f64, f64)> = Vec::new();
         let (mut sum_x, mut sum_t) = (0.0, 0.0);
         for h in &sorted {
             sum_x += h.x;
@@ -236,14 +242,23 @@ impl Population {
                 xs.push(h.x);
             }
             let xi = xs.len() - 1;
-            match rows.last_mut() {
+            match merged.last_mut() {
                 Some(row) if row.0 == xi && row.1 == h.t_x && row.2 == h.t => row.3 += 1.0,
-                _ => rows.push((xi, h.t_x, h.t, 1.0)),
+                _ => merged.push((xi, h.t_x, h.t, 1.0)),
             }
         }
+        let mut times: Vec<f64> = merged.iter().flat_map(|r| [r.1, r.2]).collect();
+        times.sort_unstable_by(f64::total_cmp);
+        times.dedup_by(|p, q| p.total_cmp(q).is_eq());
+        let at = |t: f64| times.partition_point(|v| v.total_cmp(&t).is_lt());
+        let rows = merged
+            .iter()
+            .map(|&(xi, t_x, t, w)| (xi, at(t_x), at(t), w))
+            .collect();
         let customers = sorted.len() as f64;
         Self {
             xs,
+            times,
             rows,
             customers,
             sum_x,
@@ -267,6 +282,7 @@ impl Population {
             pop: self,
             penalty: 0.0,
             scratch: Vec::new(),
+            at: Vec::new(),
         };
         let theta = params.to_array().map(f64::ln);
         -obj.eval(&theta, &mut g) * self.customers
@@ -279,17 +295,19 @@ struct NegLogLik<'p> {
     pop: &'p Population,
     penalty: f64,
     /// Per distinct x: the x-only parts of the log-likelihood and of its
-    /// gradient with respect to r, a, b.
-    scratch: Vec<[f64; 4]>,
+    /// gradient with respect to r, a, b, and ln(b + x - 1).
+    scratch: Vec<[f64; 5]>,
+    /// Per distinct time t: ln(α + t) and 1 / (α + t).
+    at: Vec<(f64, f64)>,
 }
 
 impl Objective for NegLogLik<'_> {
     fn eval(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let [r, alpha, a, b] = [
-            theta[0].exp(),
-            theta[1].exp(),
-            theta[2].exp(),
-            theta[3].exp(),
+            theta[0].libm_exp(),
+            theta[1].libm_exp(),
+            theta[2].libm_exp(),
+            theta[3].libm_exp(),
         ];
         if ![r, alpha, a, b].iter().all(|v| v.is_finite() && *v > 0.0) {
             return f64::NAN;
@@ -297,9 +315,10 @@ impl Objective for NegLogLik<'_> {
         let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
         let (lg_b, dg_b) = (ln_gamma(b), digamma(b));
         let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
-        let ln_alpha = alpha.ln();
-        let ln_a = a.ln();
-        // x-only terms: value of A1 + A2 (less r ln α), d/dr, d/da, d/db.
+        let ln_alpha = alpha.libm_ln();
+        let ln_a = a.libm_ln();
+        // x-only terms: value of A1 + A2 (less r ln α), d/dr, d/da, d/db,
+        // ln(b + x - 1).
         self.scratch.clear();
         for &x in &self.pop.xs {
             let dg_abx = digamma(a + b + x);
@@ -308,32 +327,49 @@ impl Objective for NegLogLik<'_> {
                 digamma(r + x) - dg_r,
                 dg_ab - dg_abx,
                 dg_ab + digamma(b + x) - dg_b - dg_abx,
+                if x > 0.0 {
+                    (b + x - 1.0).libm_ln()
+                } else {
+                    0.0
+                },
             ]);
         }
+        self.at.clear();
+        self.at.extend(
+            self.pop
+                .times
+                .iter()
+                .map(|&t| ((alpha + t).libm_ln(), 1.0 / (alpha + t))),
+        );
         let (mut ll, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &(xi, t_x, t, w) in &self.pop.rows {
+        for &(xi, txi, ti, w) in &self.pop.rows {
             let x = self.pop.xs[xi];
-            let [base, d_r, d_a, d_b] = self.scratch[xi];
+            let [base, d_r, d_a, d_b, ln_bx1] = self.scratch[xi];
             let rx = r + x;
-            let ln_at = (alpha + t).ln();
+            let (ln_at, inv_at) = self.at[ti];
             let a3 = -rx * ln_at;
             let (val, dr, dal, da, db);
             if x > 0.0 {
-                let ln_atx = (alpha + t_x).ln();
-                let bx1 = b + x - 1.0;
-                let a4 = ln_a - bx1.ln() - rx * ln_atx;
-                let m = a3.max(a4);
-                let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                let (w3, w4) = (e3 / (e3 + e4), e4 / (e3 + e4));
-                val = base + r * ln_alpha + m + (e3 + e4).ln();
+                let (ln_atx, inv_atx) = self.at[txi];
+                let a4 = ln_a - ln_bx1 - rx * ln_atx;
+                // ln(e^a3 + e^a4) = m + ln(1 + e^(-|a3 - a4|)), and the
+                // shares of the two terms in the sum.
+                let (m, e) = if a3 >= a4 {
+                    (a3, (a4 - a3).libm_exp())
+                } else {
+                    (a4, (a3 - a4).libm_exp())
+                };
+                let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+                let (w3, w4) = if a3 >= a4 { (big, small) } else { (small, big) };
+                val = base + r * ln_alpha + m + e.libm_ln_1p();
                 dr = d_r + ln_alpha - w3 * ln_at - w4 * ln_atx;
-                dal = r / alpha - w3 * rx / (alpha + t) - w4 * rx / (alpha + t_x);
+                dal = r / alpha - w3 * rx * inv_at - w4 * rx * inv_atx;
                 da = d_a + w4 / a;
-                db = d_b - w4 / bx1;
+                db = d_b - w4 / (b + x - 1.0);
             } else {
                 val = base + r * ln_alpha + a3;
                 dr = d_r + ln_alpha - ln_at;
-                dal = r / alpha - rx / (alpha + t);
+                dal = r / alpha - rx * inv_at;
                 da = d_a;
                 db = d_b;
             }
@@ -371,15 +407,16 @@ pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
         pop,
         penalty,
         scratch: Vec::with_capacity(pop.xs.len()),
+        at: Vec::with_capacity(pop.times.len()),
     };
     // Start at r = 1, a = 1, b = 1 and α = mean age: a unit-free guess.
-    let start = [0.0, pop.mean_t.max(1e-6).ln(), 0.0, 0.0];
+    let start = [0.0, pop.mean_t.max(1e-6).libm_ln(), 0.0, 0.0];
     let report = optim::minimize(&mut obj, &start, opts);
     let params = BgNbd::from_array([
-        report.x[0].exp(),
-        report.x[1].exp(),
-        report.x[2].exp(),
-        report.x[3].exp(),
+        report.x[0].libm_exp(),
+        report.x[1].libm_exp(),
+        report.x[2].libm_exp(),
+        report.x[3].libm_exp(),
     ]);
     let log_likelihood = pop.log_likelihood(&params);
     Fit {
@@ -466,6 +503,7 @@ mod tests {
             pop: &pop,
             penalty: 0.01,
             scratch: Vec::new(),
+            at: Vec::new(),
         };
         let theta = [-1.2, 1.4, -0.3, 0.8];
         let mut g = [0.0; 4];

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{self, Objective, Report};
-use crate::special::{digamma, ln_gamma};
+use crate::special::{digamma, ln_gamma, Libm};
 
 /// The Gamma-Gamma parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -54,10 +54,10 @@ impl GammaGamma {
         let Self { p, q, gamma } = *self;
         let px = p * x;
         ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-            + q * gamma.ln()
-            + (px - 1.0) * zbar.ln()
-            + px * x.ln()
-            - (px + q) * (gamma + x * zbar).ln()
+            + q * gamma.libm_ln()
+            + (px - 1.0) * zbar.libm_ln()
+            + px * x.libm_ln()
+            - (px + q) * (gamma + x * zbar).libm_ln()
     }
 }
 
@@ -89,7 +89,7 @@ impl Spenders {
             let xi = xs.len() - 1;
             match rows.last_mut() {
                 Some(row) if row.0 == xi && row.1 == z => row.3 += 1.0,
-                _ => rows.push((xi, z, z.ln(), 1.0)),
+                _ => rows.push((xi, z, z.libm_ln(), 1.0)),
             }
         }
         let customers = sorted.len() as f64;
@@ -113,7 +113,11 @@ impl Spenders {
             scratch: Vec::new(),
         };
         let mut g = [0.0; 3];
-        let theta = [params.p.ln(), params.q.ln(), params.gamma.ln()];
+        let theta = [
+            params.p.libm_ln(),
+            params.q.libm_ln(),
+            params.gamma.libm_ln(),
+        ];
         -obj.eval(&theta, &mut g) * self.customers
     }
 }
@@ -128,11 +132,15 @@ struct NegLogLik<'d> {
 
 impl Objective for NegLogLik<'_> {
     fn eval(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let [p, q, gamma] = [theta[0].exp(), theta[1].exp(), theta[2].exp()];
+        let [p, q, gamma] = [
+            theta[0].libm_exp(),
+            theta[1].libm_exp(),
+            theta[2].libm_exp(),
+        ];
         if ![p, q, gamma].iter().all(|v| v.is_finite() && *v > 0.0) {
             return f64::NAN;
         }
-        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
+        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.libm_ln());
         self.scratch.clear();
         for &x in &self.data.xs {
             let px = p * x;
@@ -140,7 +148,7 @@ impl Objective for NegLogLik<'_> {
                 ln_gamma(px + q) - ln_gamma(px),
                 digamma(px + q),
                 digamma(px),
-                x.ln(),
+                x.libm_ln(),
             ]);
         }
         let (mut ll, mut gp, mut gq, mut gg) = (0.0, 0.0, 0.0, 0.0);
@@ -148,7 +156,7 @@ impl Objective for NegLogLik<'_> {
             let x = self.data.xs[xi];
             let [lg, dg_pxq, dg_px, ln_x] = self.scratch[xi];
             let px = p * x;
-            let ln_gxz = (gamma + x * z).ln();
+            let ln_gxz = (gamma + x * z).libm_ln();
             ll += w * (lg - lg_q + q * ln_g + (px - 1.0) * ln_z + px * ln_x - (px + q) * ln_gxz);
             gp += w * x * (dg_pxq - dg_px + ln_z + ln_x - ln_gxz);
             gq += w * (dg_pxq - dg_q + ln_g - ln_gxz);
@@ -183,12 +191,12 @@ pub fn fit(data: &Spenders, penalty: f64, opts: optim::Options) -> Fit {
     };
     // Start at p = 1, q = 2 and γ = the mean z̄, where the population mean
     // p γ / (q - 1) equals the sample mean.
-    let start = [0.0, 2f64.ln(), data.mean_zbar.max(1e-9).ln()];
+    let start = [0.0, 2f64.libm_ln(), data.mean_zbar.max(1e-9).libm_ln()];
     let report = optim::minimize(&mut obj, &start, opts);
     let params = GammaGamma {
-        p: report.x[0].exp(),
-        q: report.x[1].exp(),
-        gamma: report.x[2].exp(),
+        p: report.x[0].libm_exp(),
+        q: report.x[1].libm_exp(),
+        gamma: report.x[2].libm_exp(),
     };
     let log_likelihood = data.log_likelihood(&params);
     Fit {

@@ -1,7 +1,34 @@
-//! Special functions the models need: log-gamma (from `libm`, so every
-//! target gives the same bits), digamma, and the one Gauss hypergeometric
-//! series the BG/NBD expectations reduce to, in a form that stays accurate
-//! for any parameters (no division by `a - 1`, no `1 - huge * tiny`).
+//! Special functions the models need: log-gamma and the elementary
+//! functions (from `libm`, so every target gives the same bits), digamma,
+//! and the one Gauss hypergeometric series the BG/NBD expectations reduce
+//! to, in a form that stays accurate for any parameters (no division by
+//! `a - 1`, no `1 - huge * tiny`).
+
+/// `ln`, `exp` and `ln(1 + x)` from `libm`, a pure-Rust port of musl's,
+/// as methods. std's `f64::ln`, `exp` and `ln_1p` call the platform's C
+/// library (glibc natively, wasi-libc in the sandbox), whose results can
+/// differ in the last bit; with these, a native build and the sandboxed
+/// component compute the same bits, down to a customer whose value ties a
+/// band cut point.
+pub trait Libm {
+    fn libm_ln(self) -> f64;
+    fn libm_exp(self) -> f64;
+    fn libm_ln_1p(self) -> f64;
+}
+
+impl Libm for f64 {
+    fn libm_ln(self) -> f64 {
+        libm::log(self)
+    }
+
+    fn libm_exp(self) -> f64 {
+        libm::exp(self)
+    }
+
+    fn libm_ln_1p(self) -> f64 {
+        libm::log1p(self)
+    }
+}
 
 /// `ln Γ(x)` for `x > 0`.
 pub fn ln_gamma(x: f64) -> f64 {
@@ -34,7 +61,7 @@ pub fn digamma(mut x: f64) -> f64 {
                             - inv2
                                 * (1.0 / 240.0
                                     - inv2 * (1.0 / 132.0 - inv2 * (691.0 / 32760.0))))));
-    acc + x.ln() - 0.5 * inv - series
+    acc + x.libm_ln() - 0.5 * inv - series
 }
 
 /// `expm1(e) / e`, equal to 1 at `e = 0` and accurate near it.
@@ -147,7 +174,7 @@ mod tests {
         // = z^n / n, so S = -ln(1 - z).
         for z in [0.1, 0.5, 0.9, 0.99] {
             let s = hyp_tail(1.0, 1.0, 1.0, z);
-            assert!((s + (1.0f64 - z).ln()).abs() < 1e-12, "z={z}: {s}");
+            assert!((s + (1.0f64 - z).libm_ln()).abs() < 1e-12, "z={z}: {s}");
         }
         // 2F1(A, a-1; C; z) with a - 1 = -1 is the polynomial 1 - A z / C.
         let (big_a, c, z) = (2.5, 4.0, 0.7);
