@@ -46,7 +46,7 @@ for CDNOW in ../shared/data/cdnow/CDNOW_sample.txt ../shared/data/cdnow/CDNOW_ma
     if [ -f "$CDNOW" ]; then
         echo "== CDNOW $(basename "$CDNOW"), as of 1997-09-30"
         load
-        bench cdnow "$(realpath "$CDNOW")" 11
+        bench cdnow "$(realpath "$CDNOW")" 21
         load
         "$PY" scripts/bench_clv_reference.py cdnow "$CDNOW" 5
     else

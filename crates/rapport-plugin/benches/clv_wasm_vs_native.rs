@@ -19,9 +19,12 @@
 //! runs this beside `lifetimes` on the same data.
 //!
 //! Each time is given as the CPU time of the benchmark's thread (the plugin
-//! runs on the calling thread, natively and in the sandbox) and, in
-//! brackets, as wall time: on a shared machine the wall time includes the
-//! time other processes held the core, the CPU time does not.
+//! runs on the calling thread, natively and in the sandbox), the mean over
+//! the runs, and as wall time, the median: on a shared machine the wall time
+//! includes the time other processes held the core, the CPU time does not.
+//! The kernel accounts a running thread's CPU time at its scheduler tick
+//! (a few milliseconds), so a single short run's CPU time is coarse; the
+//! mean over the runs is not biased by it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -285,16 +288,31 @@ fn main() -> anyhow::Result<()> {
         wasm.push((t.read()?, fit));
         std::hint::black_box(out);
     }
+<<<<<<< HEAD
     // Medians of each component over the runs.
     let median = |v: &[Timing], pick: fn(&Timing) -> f64| {
+=======
+    // Means (CPU) and medians (wall) of each component over the runs.
+    let mean = |v: &[((f64, f64), (f64, f64))], pick: fn(&((f64, f64), (f64, f64))) -> f64| {
+        v.iter().map(pick).sum::<f64>() / v.len() as f64
+    };
+    let median = |v: &[((f64, f64), (f64, f64))], pick: fn(&((f64, f64), (f64, f64))) -> f64| {
+>>>>>>> clvperf
         let mut x: Vec<f64> = v.iter().map(pick).collect();
         x.sort_by(f64::total_cmp);
         x[x.len() / 2]
     };
+<<<<<<< HEAD
     let line = |name: &str, v: &[Timing]| {
         let (cpu, wall) = (median(v, |r| r.0 .0), median(v, |r| r.0 .1));
         let (fit_cpu, fit_wall) = (median(v, |r| r.1 .0), median(v, |r| r.1 .1));
         let score_cpu = median(v, |r| r.0 .0 - r.1 .0);
+=======
+    let line = |name: &str, v: &[((f64, f64), (f64, f64))]| {
+        let (cpu, wall) = (mean(v, |r| r.0 .0), median(v, |r| r.0 .1));
+        let (fit_cpu, fit_wall) = (mean(v, |r| r.1 .0), median(v, |r| r.1 .1));
+        let score_cpu = mean(v, |r| r.0 .0 - r.1 .0);
+>>>>>>> clvperf
         let score_wall = median(v, |r| r.0 .1 - r.1 .1);
         println!(
             "  {name:<6} CPU {:>9.1} ms (fit {:.1} ms, score {:.1} ms), {:.2} µs/customer;  wall {:.1} ms (fit {:.1} ms, score {:.1} ms)",
@@ -308,7 +326,7 @@ fn main() -> anyhow::Result<()> {
         );
         (cpu, wall)
     };
-    println!("clv, {n} customers, {transactions} transactions, fit + score in batches of {BATCH}, one thread, median of {runs} (outputs identical)");
+    println!("clv, {n} customers, {transactions} transactions, fit + score in batches of {BATCH}, one thread, {runs} runs: CPU mean, wall median (outputs identical)");
     let (nat_cpu, nat_wall) = line("native", &native);
     let (w_cpu, w_wall) = line("wasm", &wasm);
     println!(

@@ -309,7 +309,9 @@ pub fn fit(
             // D(x, T) once per distinct (x, T) of the sample.
             let mut memo: BTreeMap<(u64, u64), f64> = BTreeMap::new();
             let clvs = stats::sorted((0..take).map(|k| {
-                let s = buyers[order[k * n / take]].1;
+                // In u64: k · n overflows the sandbox's 32-bit usize
+                // beyond about 214,000 customers.
+                let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
                 let f = factors(&s, &gg.params);
                 let d = *memo
                     .entry((f.frequency.to_bits(), f.age.to_bits()))
