@@ -288,31 +288,18 @@ fn main() -> anyhow::Result<()> {
         wasm.push((t.read()?, fit));
         std::hint::black_box(out);
     }
-<<<<<<< HEAD
-    // Medians of each component over the runs.
-    let median = |v: &[Timing], pick: fn(&Timing) -> f64| {
-=======
     // Means (CPU) and medians (wall) of each component over the runs.
-    let mean = |v: &[((f64, f64), (f64, f64))], pick: fn(&((f64, f64), (f64, f64))) -> f64| {
-        v.iter().map(pick).sum::<f64>() / v.len() as f64
-    };
-    let median = |v: &[((f64, f64), (f64, f64))], pick: fn(&((f64, f64), (f64, f64))) -> f64| {
->>>>>>> clvperf
+    let mean =
+        |v: &[Timing], pick: fn(&Timing) -> f64| v.iter().map(pick).sum::<f64>() / v.len() as f64;
+    let median = |v: &[Timing], pick: fn(&Timing) -> f64| {
         let mut x: Vec<f64> = v.iter().map(pick).collect();
         x.sort_by(f64::total_cmp);
         x[x.len() / 2]
     };
-<<<<<<< HEAD
     let line = |name: &str, v: &[Timing]| {
-        let (cpu, wall) = (median(v, |r| r.0 .0), median(v, |r| r.0 .1));
-        let (fit_cpu, fit_wall) = (median(v, |r| r.1 .0), median(v, |r| r.1 .1));
-        let score_cpu = median(v, |r| r.0 .0 - r.1 .0);
-=======
-    let line = |name: &str, v: &[((f64, f64), (f64, f64))]| {
         let (cpu, wall) = (mean(v, |r| r.0 .0), median(v, |r| r.0 .1));
         let (fit_cpu, fit_wall) = (mean(v, |r| r.1 .0), median(v, |r| r.1 .1));
         let score_cpu = mean(v, |r| r.0 .0 - r.1 .0);
->>>>>>> clvperf
         let score_wall = median(v, |r| r.0 .1 - r.1 .1);
         println!(
             "  {name:<6} CPU {:>9.1} ms (fit {:.1} ms, score {:.1} ms), {:.2} µs/customer;  wall {:.1} ms (fit {:.1} ms, score {:.1} ms)",
