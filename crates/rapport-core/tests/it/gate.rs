@@ -72,7 +72,7 @@ async fn generated_with_rfm(env: &Env, n: u64) -> (Platform, String) {
 
 /// A tenant whose customers are written out here, one per jurisdiction of
 /// interest, with consent records given as CSV lines.
-async fn crafted(env: &Env, customers: &str, consents: &str) -> Platform {
+pub(crate) async fn crafted(env: &Env, customers: &str, consents: &str) -> Platform {
     let mut p = env.init().await;
     p.create_tenant(TENANT).await.expect("tenant");
     let dir = env.tmp.path().join("crafted");
@@ -98,14 +98,19 @@ async fn crafted(env: &Env, customers: &str, consents: &str) -> Platform {
     p
 }
 
-fn subjects(ids: &[&str]) -> TargetSpec {
+pub(crate) fn subjects(ids: &[&str]) -> TargetSpec {
     TargetSpec::Subjects {
         source: "list.txt".to_owned(),
         text: ids.iter().map(|i| format!("{i}\n")).collect(),
     }
 }
 
-async fn request(p: &Platform, kind: &str, purpose: &str, target: TargetSpec) -> ActionView {
+pub(crate) async fn request(
+    p: &Platform,
+    kind: &str,
+    purpose: &str,
+    target: TargetSpec,
+) -> ActionView {
     p.request_action(&ActionRequest {
         tenant: TENANT.to_owned(),
         kind: kind.to_owned(),

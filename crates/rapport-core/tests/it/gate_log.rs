@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use rapport_core::{
-    ActionRequest, ActionView, ExecuteOptions, ImportKind, LogRef, NewConsent, Platform,
-    RunOptions, TargetSpec,
+    ExecuteOptions, ImportKind, LogRef, NewConsent, Platform, RunOptions, TargetSpec,
 };
 use rapport_domain::rows::{CollectionMethod, ConsentStatus, GivenBy, LawfulBasis};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::gate::{request, subjects};
 use crate::support::{age_identity, import, Env};
 
 const TENANT: &str = "acme";
@@ -37,48 +37,9 @@ const CONSENTS: &str =
      s3,P3,partner_data_sharing,consent,granted,EU,2024-01-01T10:00:00Z,web_form,false\n\
      e1,E1,automated_decision,contract,granted,EU,2024-01-01T10:00:00Z,api,false\n";
 
+/// The gate tests' tenant with these customers and consents.
 async fn crafted(env: &Env) -> Platform {
-    let mut p = env.init().await;
-    p.create_tenant(TENANT).await.expect("tenant");
-    let dir = env.tmp.path().join("crafted");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let c = dir.join("customers.csv");
-    std::fs::write(
-        &c,
-        format!("id,name,email,phone,address,birth_date,gender,age_band,country,region,signup_date,notes\n{CUSTOMERS}"),
-    )
-    .expect("write customers");
-    import(&p, TENANT, ImportKind::Customers, &c)
-        .await
-        .expect("customers");
-    let k = dir.join("consents.csv");
-    std::fs::write(
-        &k,
-        format!("id,subject_id,purpose,lawful_basis,status,jurisdiction,recorded_at,method,explicit\n{CONSENTS}"),
-    )
-    .expect("write consents");
-    import(&p, TENANT, ImportKind::Consents, &k)
-        .await
-        .expect("consents");
-    p
-}
-
-fn subjects(ids: &[&str]) -> TargetSpec {
-    TargetSpec::Subjects {
-        source: "list.txt".to_owned(),
-        text: ids.iter().map(|i| format!("{i}\n")).collect(),
-    }
-}
-
-async fn request(p: &Platform, kind: &str, purpose: &str, target: TargetSpec) -> ActionView {
-    p.request_action(&ActionRequest {
-        tenant: TENANT.to_owned(),
-        kind: kind.to_owned(),
-        purpose: purpose.to_owned(),
-        target,
-    })
-    .await
-    .unwrap_or_else(|e| panic!("request {kind}: {e}"))
+    super::gate::crafted(env, CUSTOMERS, CONSENTS).await
 }
 
 /// The tenant's log entries of one kind, as listed.
