@@ -705,7 +705,7 @@ pub async fn run(ctx: &Ctx, args: QuickstartArgs) -> Result<()> {
         .context("could not verify the audit log")?;
     let log = audit.logs.first();
     say(format!(
-        "13. Audit log of `{TENANT}`: {} entries (imports, notices, plugin installs and runs, the verdict, review and execution), {} tree heads, root {}: {}",
+        "13. Audit log of `{TENANT}`: {} entries (imports, notices, plugin installs and runs, the campaign's verdict and execution, and its review when it needed one), {} tree heads, root {}: {}",
         log.map_or(0, |l| l.entries),
         log.map_or(0, |l| l.heads_checked),
         log.map_or("-", |l| l.root.as_str()),
