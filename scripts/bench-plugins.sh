@@ -19,10 +19,10 @@ R=("$BIN" --data-dir "$WORK/data" --identity "$WORK/id.txt")
 
 measure() { # label, command...
     local label=$1; shift
-    /usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$@" >/dev/null
+    /usr/bin/time -f "$label: %e s wall, %U s user + %S s system CPU, %M KiB peak RSS" "$@" >/dev/null
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB; customers: $N"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); customers: $N; commit $(git rev-parse --short HEAD); $(date -u +%Y-%m-%dT%H:%MZ)"
 "$BIN" generate --customers "$N" --seed 1 --out "$WORK/sample" >/dev/null
 "${R[@]}" init >/dev/null
 "${R[@]}" tenant create bench >/dev/null
@@ -34,8 +34,7 @@ for kind in customers transactions consents; do
     "${R[@]}" import --tenant bench --kind "$kind" "$WORK/sample/$kind.csv" >/dev/null
 done
 "${R[@]}" plugin publish "$PWD/plugins/dist/rfm-0.2.0.rpkg" >/dev/null
-"${R[@]}" plugin install --tenant bench rfm@0.2.0 --purpose analytics_profiling \
-    --memory-mib 1024 --wall-ms 600000 --fuel-base 1000000000 --fuel-per-subject 2000 >/dev/null
+"${R[@]}" plugin install --tenant bench rfm@0.2.0 --purpose analytics_profiling >/dev/null
 measure "rapport run rfm (store -> consent -> plugin -> store)" \
     "${R[@]}" run --tenant bench --plugin rfm --as-of 2026-06-30T00:00:00Z
 "${R[@]}" run list --tenant bench --json | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print("  %d customers scored, %d left out by consent, %d batches, fuel %d, plugin peak memory %.0f MiB" % (r["subjects"], r["excluded_by_consent"], r["batches"], r["fuel_used"], r["peak_memory_bytes"] / 2**20))'
