@@ -723,6 +723,48 @@ impl Store {
         Ok(out)
     }
 
+    /// Every stakeholder of a tenant as `(row id, kind, erased, external id)`,
+    /// in row-id order, handed to `visit` a page at a time without copying
+    /// the external ids: resolving a list of a million external ids needs
+    /// only these, and a borrowed id costs no allocation per stakeholder.
+    pub async fn visit_stakeholder_names(
+        &self,
+        tenant: &Tenant,
+        mut visit: impl FnMut(i64, rapport_domain::StakeholderKind, bool, &str),
+    ) -> Result<()> {
+        const PAGE: i64 = 100_000;
+        let max = self.max_stakeholder_row(tenant).await?;
+        let mut after = 0;
+        while after < max {
+            let (packed,): (Option<String>,) = sqlx::query_as(
+                "SELECT group_concat(id || ' ' || kind || ' ' || (erased_at IS NOT NULL) || ' ' || external_id, char(10)) \
+                 FROM stakeholders WHERE id > ? AND id <= ? AND +tenant_id = ?",
+            )
+            .bind(after)
+            .bind(after + PAGE)
+            .bind(tenant.id)
+            .fetch_one(&self.pool)
+            .await?;
+            for line in packed.as_deref().unwrap_or("").split('\n') {
+                if line.is_empty() {
+                    continue;
+                }
+                let mut f = line.splitn(4, ' ');
+                let (Some(id), Some(kind), Some(erased), Some(external_id)) =
+                    (f.next(), f.next(), f.next(), f.next())
+                else {
+                    return Err(decode_error("stakeholder name"));
+                };
+                let id = id.parse().map_err(|_| decode_error("row id"))?;
+                let kind =
+                    rapport_domain::StakeholderKind::parse(kind).ok_or_else(|| decode_error("kind"))?;
+                visit(id, kind, erased == "1", external_id);
+            }
+            after += PAGE;
+        }
+        Ok(())
+    }
+
     /// The sealed gender and age band of the unerased customers in
     /// `(after, until]`, in row-id order.
     pub async fn protected_attributes_page(
