@@ -352,8 +352,11 @@ struct Resolved {
 /// Everything gathered while deciding consent for a request or a replay.
 struct Decided {
     tally: rapport_audit::gate::TallyResult,
-    /// Targeted people with their outcomes, in row-id order.
+    /// Targeted people with their outcomes, in row-id order: all of them,
+    /// or with a writer only the first excluded or review-held ones.
     outcomes: Vec<(i64, SubjectOutcome)>,
+    /// How many targeted people were excluded or held for review.
+    notable: u64,
     /// Notice versions named by relied-on records.
     notices: BTreeSet<(String, u32)>,
     /// External ids of targeted people, by row id.
@@ -381,8 +384,46 @@ impl Platform {
         // nothing the decisions saw is beyond it.
         let consent_watermark = self.store.consent_watermark(&t).await?;
         let stakeholder_watermark = self.store.max_stakeholder_id(&t).await?;
+        // A list or every customer: the whole tenant is the population, so
+        // the opener's keys are read while the list is resolved.
+        let early = matches!(req.target, TargetSpec::Subjects { .. })
+            .then(|| self.start_opener(&t, stakeholder_watermark))
+            .transpose()?;
         let resolved = self.resolve_target(&t, &req.target).await?;
         lap("resolved");
+        let opener = match early {
+            Some(o) => o,
+            None => self.start_opener(
+                &t,
+                resolved
+                    .population
+                    .as_ref()
+                    .map_or(stakeholder_watermark, |p| p.len() as i64),
+            )?,
+        };
+        let id = new_action_id();
+        // Outcomes are written, in the transaction that will hold the
+        // verdict, while the people after them are decided.
+        let writer = self.store.begin_action(&id).await?;
+        let (outcome_tx, mut outcome_rx) =
+            tokio::sync::mpsc::unbounded_channel::<Vec<(i64, SubjectOutcome)>>();
+        let writing = tokio::spawn(async move {
+            let mut writer = writer;
+            while let Some(page) = outcome_rx.recv().await {
+                let rows: Vec<ActionSubjectRow<'_>> = page
+                    .iter()
+                    .map(|(row, o)| ActionSubjectRow {
+                        stakeholder_id: *row,
+                        included: o.included,
+                        review: o.review,
+                        reasons: &o.reasons,
+                        records: &o.records,
+                    })
+                    .collect();
+                writer.add_subjects(&rows).await?;
+            }
+            Ok::<_, CoreError>(writer)
+        });
         let decided = self
             .decide_for_gate(
                 &t,
@@ -394,8 +435,13 @@ impl Platform {
                 resolved.population.as_deref(),
                 &resolved.targets,
                 None,
+                opener,
+                Some(outcome_tx),
             )
-            .await?;
+            .await;
+        let writer = writing.await.map_err(|_| CoreError::ReaderStopped)?;
+        let decided = decided?;
+        let writer = writer?;
         lap("decided");
         // The fairness seam: the selection audited against the eligible
         // population, from the counts the pass gathered.
@@ -417,7 +463,6 @@ impl Platform {
                     .unwrap_or_default(),
             })
             .collect();
-        let id = new_action_id();
         let record = VerdictRecord {
             format: VERDICT_FORMAT.to_owned(),
             action: id.clone(),
@@ -446,17 +491,6 @@ impl Platform {
         };
         let verdict_json = serde_json::to_string(&record)
             .map_err(|e| invalid(format!("could not encode the verdict: {e}")))?;
-        let rows: Vec<ActionSubjectRow> = decided
-            .outcomes
-            .iter()
-            .map(|(row, o)| ActionSubjectRow {
-                stakeholder_id: *row,
-                included: o.included,
-                review: o.review,
-                reasons: o.reasons.clone(),
-                records: o.records.clone(),
-            })
-            .collect();
         let population_blob = population::encode(&decided.population);
         lap("encoded");
         let entry = self
@@ -466,8 +500,8 @@ impl Platform {
                 verdict_body(&record, status_for(record.outcome))?,
             )
             .map_err(|e| invalid(format!("could not build the verdict's log entry: {e}")))?;
-        self.store
-            .record_action(
+        writer
+            .finish(
                 &t,
                 &NewAction {
                     id: &id,
@@ -482,7 +516,6 @@ impl Platform {
                     population: &population_blob,
                     status: status_for(record.outcome),
                 },
-                &rows,
                 &[entry],
             )
             .await?;
@@ -515,11 +548,7 @@ impl Platform {
                 final_reasons: Vec::new(),
             })
             .collect::<Vec<_>>();
-        let notable = decided
-            .outcomes
-            .iter()
-            .filter(|(_, o)| !o.included || o.review)
-            .count() as u64;
+        let notable = decided.notable;
         let mut view = self.action_view(&t, stored, record)?;
         view.set_log(log_entries);
         view.subjects_omitted = notable - subjects.len() as u64;
@@ -759,6 +788,8 @@ impl Platform {
         population: Option<&[i64]>,
         targets: &[i64],
         erased_at_request: Option<&BTreeSet<i64>>,
+        (opener, batches): Opener,
+        written: Option<tokio::sync::mpsc::UnboundedSender<Vec<(i64, SubjectOutcome)>>>,
     ) -> Result<Decided, CoreError> {
         let mut flags = RowFlags::new(stakeholder_watermark);
         if let Some(pop) = population {
@@ -775,10 +806,10 @@ impl Platform {
         let mut notices = BTreeSet::new();
         let mut external_ids = HashMap::new();
         let mut pop_ids = Vec::new();
-        let (opener, batches) = self.start_opener(
-            t,
-            population.map_or(stakeholder_watermark, |p| p.len() as i64),
-        )?;
+        let mut notable = 0u64;
+        // With a writer, each page's outcomes go to it and only the people
+        // a request shows by name are kept here.
+        let mut page_outcomes = Vec::new();
         let store = self.store.clone();
         let tenant = t.clone();
         let decided = self
@@ -839,11 +870,19 @@ impl Platform {
                                 tally.target(s.id, &o);
                                 // Only the people a request shows by name
                                 // need their external ids kept.
-                                if (!o.included || o.review) && external_ids.len() < SHOWN_SUBJECTS
-                                {
+                                let shown = !o.included || o.review;
+                                notable += u64::from(shown);
+                                if shown && external_ids.len() < SHOWN_SUBJECTS {
                                     external_ids.insert(s.id, s.external_id.clone());
+                                    if written.is_some() {
+                                        outcomes.push((s.id, o.clone()));
+                                    }
                                 }
-                                outcomes.push((s.id, o));
+                                if written.is_some() {
+                                    page_outcomes.push((s.id, o));
+                                } else {
+                                    outcomes.push((s.id, o));
+                                }
                             }
                         }
                         PageStep::PageDone {
@@ -857,6 +896,14 @@ impl Platform {
                                 // joining it reports.
                                 return Err(CoreError::ReaderStopped);
                             }
+                            if let Some(w) = &written {
+                                if !page_outcomes.is_empty()
+                                    && w.send(std::mem::take(&mut page_outcomes)).is_err()
+                                {
+                                    // Likewise for the writer.
+                                    return Err(CoreError::ReaderStopped);
+                                }
+                            }
                         }
                     }
                     Ok(())
@@ -864,6 +911,7 @@ impl Platform {
             )
             .await;
         drop(batches);
+        drop(written);
         let cells = opener.await.map_err(|_| CoreError::ReaderStopped)?;
         decided?;
         Ok(Decided {
@@ -873,6 +921,7 @@ impl Platform {
             external_ids,
             population: pop_ids,
             cells: cells?,
+            notable,
         })
     }
 
@@ -882,17 +931,7 @@ impl Platform {
     /// of the tenant is read at once, beside the decisions (one ordered scan
     /// of the key store beats a lookup per person); otherwise each page's
     /// keys are looked up.
-    fn start_opener(
-        &self,
-        t: &Tenant,
-        population_hint: i64,
-    ) -> Result<
-        (
-            tokio::task::JoinHandle<Result<SelectionCells, CoreError>>,
-            tokio::sync::mpsc::UnboundedSender<OpenBatch>,
-        ),
-        CoreError,
-    > {
+    fn start_opener(&self, t: &Tenant, population_hint: i64) -> Result<Opener, CoreError> {
         let tk = self.tenant_keys(t)?;
         let keystore = self.keys.clone();
         let tenant = t.uuid;
@@ -982,6 +1021,8 @@ impl Platform {
                 Some(&population),
                 &targets,
                 Some(&erased_then),
+                self.start_opener(&t, population.len() as i64)?,
+                None,
             )
             .await?;
         let mut differences = Vec::new();
@@ -1646,6 +1687,12 @@ fn remove_written(path: &Path) {
         tracing::warn!(path = %path.display(), error = %e, "could not remove the list of an execution that did not happen");
     }
 }
+
+/// The fairness seam's opener task and the way in for its batches.
+type Opener = (
+    tokio::task::JoinHandle<Result<SelectionCells, CoreError>>,
+    tokio::sync::mpsc::UnboundedSender<OpenBatch>,
+);
 
 /// The sealed protected attributes of one page's eligible people, on their
 /// way to the opener, each with whether the person was selected; and how
