@@ -23,9 +23,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rapport_audit::gate::{
-    self, audit_cells, classify, derive, population, ActionKind, CellTally, Counts,
-    GateTally, LogPin, NoticePin, Outcome, PolicyBundle, RunPin, SelectionCells,
-    SubjectOutcome, Target, VerdictRecord, VERDICT_FORMAT,
+    self, audit_cells, classify, derive, population, ActionKind, CellTally, Counts, GateTally,
+    LogPin, NoticePin, Outcome, PolicyBundle, RunPin, SelectionCells, SubjectOutcome, Target,
+    VerdictRecord, VERDICT_FORMAT,
 };
 use rapport_audit::log::EntryKind;
 use rapport_domain::consent::rules as consent_rules;
@@ -39,8 +39,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::consent::PageStep;
 use crate::audit_log::{name_ref, pseudonyms_sha256, verdict_body, ActionLogEntry};
+use crate::consent::PageStep;
 use crate::platform::to_wrapped;
 use crate::privacy::write_new_file;
 use crate::{CoreError, Platform};
@@ -84,7 +84,6 @@ impl RowFlags {
     fn has(&self, id: i64, flag: u8) -> bool {
         self.get(id) & flag != 0
     }
-
 }
 
 /// What an action targets, as asked for.
@@ -375,8 +374,17 @@ impl Platform {
     /// gate policy, and records the verdict with its pins.
     pub async fn request_action(&self, req: &ActionRequest) -> Result<ActionView, CoreError> {
         let bundle = PolicyBundle::default_bundle().map_err(bundle_error)?;
+        // Each phase's elapsed time at debug level
+        // (`RAPPORT_LOG=rapport_core=debug`): where a large request spends
+        // its time, without a profiler.
         let clock = std::time::Instant::now();
-        let lap = |what: &str| tracing::debug!(phase = what, ms = clock.elapsed().as_millis() as u64, "gate request");
+        let lap = |what: &str| {
+            tracing::debug!(
+                phase = what,
+                ms = clock.elapsed().as_millis() as u64,
+                "gate request"
+            )
+        };
         let kind = kind_for(&bundle, &req.kind, &req.purpose)?.clone();
         let t = self.store.tenant(&req.tenant).await?;
         let at = decision_instant();
@@ -717,9 +725,7 @@ impl Platform {
         if !erased.is_empty() && found.values().any(Option::is_none) {
             let tk = self.tenant_keys(t)?;
             for (id, slot) in found.iter_mut().filter(|(_, s)| s.is_none()) {
-                *slot = erased
-                    .get(&crate::privacy::pseudonym(&tk, id))
-                    .copied();
+                *slot = erased.get(&crate::privacy::pseudonym(&tk, id)).copied();
             }
         }
         let mut seen: HashMap<i64, usize> = HashMap::with_capacity(lines.len());
@@ -731,12 +737,11 @@ impl Platform {
                     "{source}:{n}: no stakeholder `{id}` in tenant `{}`",
                     t.name
                 )),
-                Some((_, kind)) if kind != rapport_domain::StakeholderKind::Customer => {
-                    problems.push(format!(
+                Some((_, kind)) if kind != rapport_domain::StakeholderKind::Customer => problems
+                    .push(format!(
                         "{source}:{n}: `{id}` is a {}, not a customer",
                         kind.as_str()
-                    ))
-                }
+                    )),
                 Some((row, _)) => match seen.get(&row) {
                     Some(first) => problems.push(format!(
                         "{source}:{n}: `{id}` is listed twice (first on line {first})"
@@ -1026,10 +1031,14 @@ impl Platform {
             )
             .await?;
         let mut differences = Vec::new();
-        let replayed: HashMap<i64, &SubjectOutcome> =
-            decided.outcomes.iter().map(|(id, o)| (*id, o)).collect();
+        // Both sides are in row-id order: a merge pairs them.
+        let mut replayed = decided.outcomes.iter().peekable();
         for s in &subjects {
-            match replayed.get(&s.stakeholder_id) {
+            while replayed.next_if(|(id, _)| *id < s.stakeholder_id).is_some() {}
+            match replayed
+                .next_if(|(id, _)| *id == s.stakeholder_id)
+                .map(|(_, o)| o)
+            {
                 None => differences.push(format!("{}: not found again", s.external_id)),
                 Some(o) => {
                     if o.included != s.included || o.review != s.review || o.reasons != s.reasons {

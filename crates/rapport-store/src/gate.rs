@@ -155,7 +155,7 @@ impl ActionWriter {
         .bind(a.status)
         .execute(&mut **tx)
         .await?;
-        queue_action_entries(&mut **tx, a.id, entries).await?;
+        queue_action_entries(tx, a.id, entries).await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -805,8 +805,8 @@ impl Store {
                     return Err(decode_error("stakeholder name"));
                 };
                 let id = id.parse().map_err(|_| decode_error("row id"))?;
-                let kind =
-                    rapport_domain::StakeholderKind::parse(kind).ok_or_else(|| decode_error("kind"))?;
+                let kind = rapport_domain::StakeholderKind::parse(kind)
+                    .ok_or_else(|| decode_error("kind"))?;
                 visit(id, kind, erased == "1", external_id);
             }
             after += PAGE;
