@@ -14,8 +14,12 @@
 //!   population and the fairness input), and [`Platform::replay_action`]
 //!   re-derives it from those pins with the same pure steps
 //!   (`rapport_audit::gate`).
-//! - Protected attributes are opened inside the fairness audit only; what
-//!   leaves it is counts per combination of values.
+//! - Protected attributes are opened inside the fairness audit only (the
+//!   opener task of the decision pass); what leaves it is counts per
+//!   combination of values.
+//! - A request writes its people's outcomes into the verdict's own
+//!   transaction while it decides: none is visible before the verdict
+//!   commits with them, and a request that fails leaves nothing behind.
 //! - A list is plaintext on disk only when it holds nothing but external
 //!   ids; any personal field goes to a file age-encrypted to a recipient.
 
