@@ -37,7 +37,9 @@ R=("$BIN" --data-dir "$WORK/data" --identity "$WORK/id.txt")
 
 measure() { # label, command...
     local label=$1; shift
-    /usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$@" >/dev/null
+    # CPU time beside wall time: on a shared machine the wall time stretches
+    # with the load, the CPU time much less.
+    /usr/bin/time -f "$label: %e s wall, %U s user + %S s sys CPU, %M KiB peak RSS" "$@" >/dev/null
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); customers: $N; commit $(git rev-parse --short HEAD); $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -72,3 +74,4 @@ measure "action request, rfm segment $SEGMENT of $RUN (--segment)" \
 echo "== pandas $("$PY" -c 'import pandas; print(pandas.__version__)'), scipy $("$PY" -c 'import scipy; print(scipy.__version__)')"
 measure "pandas + scipy: latest consent per customer, rates, impact ratios and Fisher/Holm per group" \
     "$PY" scripts/bench_gate_reference.py "$WORK/sample/customers.csv" "$WORK/sample/consents.csv" "$WORK/all.txt" direct_marketing_email
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

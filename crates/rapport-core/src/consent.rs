@@ -42,6 +42,19 @@ pub fn jurisdiction_of(country: Option<&str>, region: Option<&str>) -> Option<St
     })
 }
 
+/// One step of a paged decision pass ([`Platform::decide_customer_pages`]).
+pub(crate) enum PageStep<'a, X> {
+    /// One customer decided, with the ledger the decision was made from.
+    Decided(
+        &'a LedgerSubject,
+        &'a [ConsentEvent],
+        &'a rapport_domain::consent::Decision<'a>,
+    ),
+    /// Every customer with a row id in `(after, until]` has been decided;
+    /// `extra` is what was read beside that page.
+    PageDone { after: i64, until: i64, extra: X },
+}
+
 /// The outcome of a consent check, as `rapport consent check --json` prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ConsentCheck {
@@ -409,6 +422,42 @@ impl Platform {
         watermark: Option<i64>,
         mut each: impl FnMut(&LedgerSubject, &[ConsentEvent], &rapport_domain::consent::Decision),
     ) -> Result<(), CoreError> {
+        self.decide_customer_pages(
+            tenant,
+            registry,
+            purpose_id,
+            at,
+            watermark,
+            |_, _| std::future::ready(Ok(())),
+            |step| {
+                if let PageStep::Decided(s, ledger, d) = step {
+                    each(s, ledger, d);
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// Like [`Platform::decide_customers`], a page of row ids at a time, with
+    /// something more read for each page (`extra`, started beside the page's
+    /// ledger read, so both run while the page before is decided) and handed
+    /// to `step` once every customer of its page has been decided.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn decide_customer_pages<X, Fut>(
+        &self,
+        tenant: &Tenant,
+        registry: &PurposeRegistry,
+        purpose_id: &str,
+        at: OffsetDateTime,
+        watermark: Option<i64>,
+        extra: impl Fn(i64, i64) -> Fut,
+        mut step: impl FnMut(PageStep<'_, X>) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError>
+    where
+        X: Send + 'static,
+        Fut: std::future::Future<Output = Result<X, CoreError>> + Send + 'static,
+    {
         const PAGE: i64 = 20_000;
         let purpose = purpose(registry, purpose_id)?;
         let tk = self.tenant_keys(tenant)?;
@@ -419,11 +468,16 @@ impl Platform {
         let fetch = |after: i64| {
             let store = self.store.clone();
             let tenant = tenant.clone();
+            let more = extra(after, after + PAGE);
             tokio::spawn(async move {
-                match watermark {
-                    None => store.ledger_page(&tenant, after, after + PAGE).await,
-                    Some(w) => store.ledger_page_at(&tenant, after, after + PAGE, w).await,
-                }
+                let ledger = async {
+                    match watermark {
+                        None => store.ledger_page(&tenant, after, after + PAGE).await,
+                        Some(w) => store.ledger_page_at(&tenant, after, after + PAGE, w).await,
+                    }
+                };
+                let (page, more) = tokio::join!(ledger, more);
+                Ok::<_, CoreError>((after, page?, more?))
             })
         };
         let mut pending = std::collections::VecDeque::new();
@@ -433,7 +487,7 @@ impl Platform {
             next_after += PAGE;
         }
         while let Some(handle) = pending.pop_front() {
-            let page = handle.await.map_err(|_| CoreError::ReaderStopped)??;
+            let (after, page, more) = handle.await.map_err(|_| CoreError::ReaderStopped)??;
             if next_after < max_id {
                 pending.push_back(fetch(next_after));
                 next_after += PAGE;
@@ -479,8 +533,9 @@ impl Platform {
                 }
             }
             let mut consents = page.consents.into_iter().peekable();
+            let mut ledger = Vec::new();
             for s in &page.subjects {
-                let mut ledger = Vec::new();
+                ledger.clear();
                 while let Some(c) = consents.next_if(|c| c.stakeholder_id <= s.id) {
                     if c.stakeholder_id == s.id {
                         if let Some(e) = event(c) {
@@ -495,8 +550,13 @@ impl Platform {
                         .collect(),
                 };
                 let d = decide_all(registry, &ledger, &notices, purpose, &facts, at);
-                each(s, &ledger, &d);
+                step(PageStep::Decided(s, &ledger, &d))?;
             }
+            step(PageStep::PageDone {
+                after,
+                until: (after + PAGE).min(max_id),
+                extra: more,
+            })?;
         }
         Ok(())
     }

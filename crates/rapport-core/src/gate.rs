@@ -14,8 +14,12 @@
 //!   population and the fairness input), and [`Platform::replay_action`]
 //!   re-derives it from those pins with the same pure steps
 //!   (`rapport_audit::gate`).
-//! - Protected attributes are opened inside the fairness audit only; what
-//!   leaves it is counts per combination of values.
+//! - Protected attributes are opened inside the fairness audit only (the
+//!   opener task of the decision pass); what leaves it is counts per
+//!   combination of values.
+//! - A request writes its people's outcomes into the verdict's own
+//!   transaction while it decides: none is visible before the verdict
+//!   commits with them, and a request that fails leaves nothing behind.
 //! - A list is plaintext on disk only when it holds nothing but external
 //!   ids; any personal field goes to a file age-encrypted to a recipient.
 
@@ -23,9 +27,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rapport_audit::gate::{
-    self, audit_cells, classify, derive, population, ActionKind, CellTally, Counts,
-    FairnessFinding, GateTally, LogPin, NoticePin, Outcome, PolicyBundle, RunPin, SelectionCells,
-    SubjectOutcome, Target, VerdictRecord, VERDICT_FORMAT,
+    self, audit_cells, classify, derive, population, ActionKind, CellTally, Counts, GateTally,
+    LogPin, NoticePin, Outcome, PolicyBundle, RunPin, SelectionCells, SubjectOutcome, Target,
+    VerdictRecord, VERDICT_FORMAT,
 };
 use rapport_audit::log::EntryKind;
 use rapport_domain::consent::rules as consent_rules;
@@ -40,6 +44,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::audit_log::{name_ref, pseudonyms_sha256, verdict_body, ActionLogEntry};
+use crate::consent::PageStep;
 use crate::platform::to_wrapped;
 use crate::privacy::write_new_file;
 use crate::{CoreError, Platform};
@@ -82,10 +87,6 @@ impl RowFlags {
 
     fn has(&self, id: i64, flag: u8) -> bool {
         self.get(id) & flag != 0
-    }
-
-    fn count(&self, flag: u8) -> u64 {
-        self.0.iter().filter(|b| **b & flag != 0).count() as u64
     }
 }
 
@@ -353,16 +354,21 @@ struct Resolved {
 
 /// Everything gathered while deciding consent for a request or a replay.
 struct Decided {
-    flags: RowFlags,
     tally: rapport_audit::gate::TallyResult,
-    /// Targeted people with their outcomes, in row-id order.
+    /// Targeted people with their outcomes, in row-id order: all of them,
+    /// or with a writer only the first excluded or review-held ones.
     outcomes: Vec<(i64, SubjectOutcome)>,
+    /// How many targeted people were excluded or held for review.
+    notable: u64,
     /// Notice versions named by relied-on records.
     notices: BTreeSet<(String, u32)>,
     /// External ids of targeted people, by row id.
     external_ids: HashMap<i64, String>,
     /// Row ids of the population, ascending.
     population: Vec<i64>,
+    /// The eligible population's protected attributes, counted per
+    /// combination of values with whether each person was selected.
+    cells: SelectionCells,
 }
 
 impl Platform {
@@ -372,6 +378,17 @@ impl Platform {
     /// gate policy, and records the verdict with its pins.
     pub async fn request_action(&self, req: &ActionRequest) -> Result<ActionView, CoreError> {
         let bundle = PolicyBundle::default_bundle().map_err(bundle_error)?;
+        // Each phase's elapsed time at debug level
+        // (`RAPPORT_LOG=rapport_core=debug`): where a large request spends
+        // its time, without a profiler.
+        let clock = std::time::Instant::now();
+        let lap = |what: &str| {
+            tracing::debug!(
+                phase = what,
+                ms = clock.elapsed().as_millis() as u64,
+                "gate request"
+            )
+        };
         let kind = kind_for(&bundle, &req.kind, &req.purpose)?.clone();
         let t = self.store.tenant(&req.tenant).await?;
         let at = decision_instant();
@@ -379,7 +396,46 @@ impl Platform {
         // nothing the decisions saw is beyond it.
         let consent_watermark = self.store.consent_watermark(&t).await?;
         let stakeholder_watermark = self.store.max_stakeholder_id(&t).await?;
+        // A list or every customer: the whole tenant is the population, so
+        // the opener's keys are read while the list is resolved.
+        let early = matches!(req.target, TargetSpec::Subjects { .. })
+            .then(|| self.start_opener(&t, stakeholder_watermark))
+            .transpose()?;
         let resolved = self.resolve_target(&t, &req.target).await?;
+        lap("resolved");
+        let opener = match early {
+            Some(o) => o,
+            None => self.start_opener(
+                &t,
+                resolved
+                    .population
+                    .as_ref()
+                    .map_or(stakeholder_watermark, |p| p.len() as i64),
+            )?,
+        };
+        let id = new_action_id();
+        // Outcomes are written, in the transaction that will hold the
+        // verdict, while the people after them are decided.
+        let writer = self.store.begin_action(&id).await?;
+        let (outcome_tx, mut outcome_rx) =
+            tokio::sync::mpsc::unbounded_channel::<Vec<(i64, SubjectOutcome)>>();
+        let writing = tokio::spawn(async move {
+            let mut writer = writer;
+            while let Some(page) = outcome_rx.recv().await {
+                let rows: Vec<ActionSubjectRow<'_>> = page
+                    .iter()
+                    .map(|(row, o)| ActionSubjectRow {
+                        stakeholder_id: *row,
+                        included: o.included,
+                        review: o.review,
+                        reasons: &o.reasons,
+                        records: &o.records,
+                    })
+                    .collect();
+                writer.add_subjects(&rows).await?;
+            }
+            Ok::<_, CoreError>(writer)
+        });
         let decided = self
             .decide_for_gate(
                 &t,
@@ -391,9 +447,19 @@ impl Platform {
                 resolved.population.as_deref(),
                 &resolved.targets,
                 None,
+                opener,
+                Some(outcome_tx),
             )
-            .await?;
-        let (cells, fairness) = self.audit_selection(&t, &bundle, &decided.flags).await?;
+            .await;
+        let writer = writing.await.map_err(|_| CoreError::ReaderStopped)?;
+        let decided = decided?;
+        let writer = writer?;
+        lap("decided");
+        // The fairness seam: the selection audited against the eligible
+        // population, from the counts the pass gathered.
+        let cells = decided.cells.clone();
+        let fairness = audit_cells(&cells, bundle.fairness());
+        lap("audited");
         let derived = derive(bundle.gate(), &kind, &decided.tally.counts, &fairness);
         let stored_notices = self.store.notices(&t).await?;
         let notices: Vec<NoticePin> = decided
@@ -409,7 +475,6 @@ impl Platform {
                     .unwrap_or_default(),
             })
             .collect();
-        let id = new_action_id();
         let record = VerdictRecord {
             format: VERDICT_FORMAT.to_owned(),
             action: id.clone(),
@@ -438,18 +503,8 @@ impl Platform {
         };
         let verdict_json = serde_json::to_string(&record)
             .map_err(|e| invalid(format!("could not encode the verdict: {e}")))?;
-        let rows: Vec<ActionSubjectRow> = decided
-            .outcomes
-            .iter()
-            .map(|(row, o)| ActionSubjectRow {
-                stakeholder_id: *row,
-                included: o.included,
-                review: o.review,
-                reasons: o.reasons.clone(),
-                records: o.records.clone(),
-            })
-            .collect();
         let population_blob = population::encode(&decided.population);
+        lap("encoded");
         let entry = self
             .action_entry(
                 &t,
@@ -457,8 +512,8 @@ impl Platform {
                 verdict_body(&record, status_for(record.outcome))?,
             )
             .map_err(|e| invalid(format!("could not build the verdict's log entry: {e}")))?;
-        self.store
-            .record_action(
+        writer
+            .finish(
                 &t,
                 &NewAction {
                     id: &id,
@@ -473,11 +528,12 @@ impl Platform {
                     population: &population_blob,
                     status: status_for(record.outcome),
                 },
-                &rows,
                 &[entry],
             )
             .await?;
+        lap("recorded");
         let log_entries = self.append_log(&t, &id).await;
+        lap("logged");
         tracing::info!(tenant = %t.name, action = %id, outcome = record.outcome.as_str(), "gate verdict recorded");
         let stored = self
             .store
@@ -504,15 +560,12 @@ impl Platform {
                 final_reasons: Vec::new(),
             })
             .collect::<Vec<_>>();
-        let notable = decided
-            .outcomes
-            .iter()
-            .filter(|(_, o)| !o.included || o.review)
-            .count() as u64;
+        let notable = decided.notable;
         let mut view = self.action_view(&t, stored, record)?;
         view.set_log(log_entries);
         view.subjects_omitted = notable - subjects.len() as u64;
         view.subjects = subjects;
+        lap("viewed");
         Ok(view)
     }
 
@@ -648,41 +701,58 @@ impl Platform {
         source: &str,
         text: &str,
     ) -> Result<Vec<i64>, CoreError> {
-        let mut batch = self.store.begin(t).await?;
-        let index = batch.stakeholder_index().await?;
-        batch.rollback().await?;
-        let tk = if crate::privacy::has_tombstones(&index) {
-            Some(self.tenant_keys(t)?)
-        } else {
-            None
-        };
-        let mut seen: HashMap<i64, usize> = HashMap::new();
-        let mut problems = Vec::new();
-        let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let id = line.trim();
-            if id.is_empty() {
-                continue;
+        // The list is indexed by its own text (borrowed, no copy per line),
+        // then one ordered scan of the tenant's stakeholders resolves it.
+        let lines: Vec<(usize, &str)> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, id)| !id.is_empty())
+            .collect();
+        let mut found: HashMap<&str, Option<(i64, rapport_domain::StakeholderKind)>> =
+            HashMap::with_capacity(lines.len());
+        for (_, id) in &lines {
+            found.insert(id, None);
+        }
+        // An erased stakeholder is known by its pseudonym only: a listed id
+        // that matches no one directly is looked up by its pseudonym too.
+        let mut erased: HashMap<String, (i64, rapport_domain::StakeholderKind)> = HashMap::new();
+        self.store
+            .visit_stakeholder_names(t, |row, kind, is_erased, external_id| {
+                if let Some(slot) = found.get_mut(external_id) {
+                    *slot = Some((row, kind));
+                } else if is_erased {
+                    erased.insert(external_id.to_owned(), (row, kind));
+                }
+            })
+            .await?;
+        if !erased.is_empty() && found.values().any(Option::is_none) {
+            let tk = self.tenant_keys(t)?;
+            for (id, slot) in found.iter_mut().filter(|(_, s)| s.is_none()) {
+                *slot = erased.get(&crate::privacy::pseudonym(&tk, id)).copied();
             }
-            let n = i + 1;
-            match crate::privacy::lookup(&index, tk.as_ref(), id) {
+        }
+        let mut seen: HashMap<i64, usize> = HashMap::with_capacity(lines.len());
+        let mut problems = Vec::new();
+        let mut out = Vec::with_capacity(lines.len());
+        for (n, id) in lines {
+            match found.get(id).copied().flatten() {
                 None => problems.push(format!(
                     "{source}:{n}: no stakeholder `{id}` in tenant `{}`",
                     t.name
                 )),
-                Some(r) if r.kind != rapport_domain::StakeholderKind::Customer => {
-                    problems.push(format!(
+                Some((_, kind)) if kind != rapport_domain::StakeholderKind::Customer => problems
+                    .push(format!(
                         "{source}:{n}: `{id}` is a {}, not a customer",
-                        r.kind.as_str()
-                    ))
-                }
-                Some(r) => match seen.get(&r.id) {
+                        kind.as_str()
+                    )),
+                Some((row, _)) => match seen.get(&row) {
                     Some(first) => problems.push(format!(
                         "{source}:{n}: `{id}` is listed twice (first on line {first})"
                     )),
                     None => {
-                        seen.insert(r.id, n);
-                        out.push(r.id);
+                        seen.insert(row, n);
+                        out.push(row);
                     }
                 },
             }
@@ -703,10 +773,18 @@ impl Platform {
         Ok(out)
     }
 
-    /// Decides consent for a request or its replay: every customer in row-id
-    /// order; population members are counted eligible or not, targeted
-    /// people classified. `pinned` gives a replay the stored outcomes of
-    /// people who were already erased at the request.
+    /// Decides consent for a request or its replay and audits the
+    /// selection's fairness input, in one pass over pages of row ids: every
+    /// customer in row-id order; population members are counted eligible or
+    /// not, targeted people classified. `pinned` gives a replay the stored
+    /// outcomes of people who were already erased at the request.
+    ///
+    /// The fairness seam runs beside the decisions: each page's sealed
+    /// protected attributes are read with its ledger, and once the page is
+    /// decided those of its eligible people go to an opener task that opens
+    /// them on the blocking pool and counts them per combination of values
+    /// while the next page is decided. Opened values never leave the opener;
+    /// what comes back is the counts.
     #[allow(clippy::too_many_arguments)]
     async fn decide_for_gate(
         &self,
@@ -719,6 +797,8 @@ impl Platform {
         population: Option<&[i64]>,
         targets: &[i64],
         erased_at_request: Option<&BTreeSet<i64>>,
+        (opener, batches): Opener,
+        written: Option<tokio::sync::mpsc::UnboundedSender<Vec<(i64, SubjectOutcome)>>>,
     ) -> Result<Decided, CoreError> {
         let mut flags = RowFlags::new(stakeholder_watermark);
         if let Some(pop) = population {
@@ -735,141 +815,173 @@ impl Platform {
         let mut notices = BTreeSet::new();
         let mut external_ids = HashMap::new();
         let mut pop_ids = Vec::new();
-        self.decide_customers(
-            t,
-            bundle.purposes(),
-            purpose,
-            at,
-            watermark,
-            |s, ledger, d| {
-                if s.id > stakeholder_watermark {
-                    return;
-                }
-                let erased = match erased_at_request {
-                    Some(set) => set.contains(&s.id),
-                    None => s.erased,
-                };
-                if every_customer && !erased {
-                    flags.set(s.id, POPULATION);
-                }
-                if flags.has(s.id, POPULATION) {
-                    let eligible = d.allowed && !erased;
-                    tally.population_member(s.id, eligible);
-                    pop_ids.push(s.id);
-                    if eligible {
-                        flags.set(s.id, ELIGIBLE);
+        let mut notable = 0u64;
+        // With a writer, each page's outcomes go to it and only the people
+        // a request shows by name are kept here.
+        let mut page_outcomes = Vec::new();
+        let store = self.store.clone();
+        let tenant = t.clone();
+        let decided = self
+            .decide_customer_pages(
+                t,
+                bundle.purposes(),
+                purpose,
+                at,
+                watermark,
+                move |after, until| {
+                    let store = store.clone();
+                    let tenant = tenant.clone();
+                    async move {
+                        Ok(store
+                            .protected_attributes_page(&tenant, after, until)
+                            .await?)
                     }
-                }
-                if flags.has(s.id, TARGETED) {
-                    let o = if erased {
-                        SubjectOutcome::erased()
-                    } else {
-                        classify(d)
-                    };
-                    for r in &d.records {
-                        if let Some(n) = ledger
-                            .iter()
-                            .find(|e| e.id == r.id && e.version == r.version)
-                            .and_then(|e| e.notice.as_ref())
-                        {
-                            notices.insert((n.id.clone(), n.version));
+                },
+                |step| {
+                    match step {
+                        PageStep::Decided(s, ledger, d) => {
+                            if s.id > stakeholder_watermark {
+                                return Ok(());
+                            }
+                            let erased = match erased_at_request {
+                                Some(set) => set.contains(&s.id),
+                                None => s.erased,
+                            };
+                            if every_customer && !erased {
+                                flags.set(s.id, POPULATION);
+                            }
+                            if flags.has(s.id, POPULATION) {
+                                let eligible = d.allowed && !erased;
+                                tally.population_member(s.id, eligible);
+                                pop_ids.push(s.id);
+                                if eligible {
+                                    flags.set(s.id, ELIGIBLE);
+                                }
+                            }
+                            if flags.has(s.id, TARGETED) {
+                                let o = if erased {
+                                    SubjectOutcome::erased()
+                                } else {
+                                    classify(d)
+                                };
+                                for r in &d.records {
+                                    if let Some(n) = ledger
+                                        .iter()
+                                        .find(|e| e.id == r.id && e.version == r.version)
+                                        .and_then(|e| e.notice.as_ref())
+                                    {
+                                        notices.insert((n.id.clone(), n.version));
+                                    }
+                                }
+                                if o.included && flags.has(s.id, ELIGIBLE) {
+                                    flags.set(s.id, SELECTED);
+                                }
+                                tally.target(s.id, &o);
+                                // Only the people a request shows by name
+                                // need their external ids kept.
+                                let shown = !o.included || o.review;
+                                notable += u64::from(shown);
+                                if shown && external_ids.len() < SHOWN_SUBJECTS {
+                                    external_ids.insert(s.id, s.external_id.clone());
+                                    if written.is_some() {
+                                        outcomes.push((s.id, o.clone()));
+                                    }
+                                }
+                                if written.is_some() {
+                                    page_outcomes.push((s.id, o));
+                                } else {
+                                    outcomes.push((s.id, o));
+                                }
+                            }
+                        }
+                        PageStep::PageDone {
+                            after,
+                            until,
+                            extra,
+                        } => {
+                            let batch = OpenBatch::of_page(&flags, after, until, extra);
+                            if !batch.is_empty() && batches.send(batch).is_err() {
+                                // The opener stopped on an error, which
+                                // joining it reports.
+                                return Err(CoreError::ReaderStopped);
+                            }
+                            if let Some(w) = &written {
+                                if !page_outcomes.is_empty()
+                                    && w.send(std::mem::take(&mut page_outcomes)).is_err()
+                                {
+                                    // Likewise for the writer.
+                                    return Err(CoreError::ReaderStopped);
+                                }
+                            }
                         }
                     }
-                    if o.included && flags.has(s.id, ELIGIBLE) {
-                        flags.set(s.id, SELECTED);
-                    }
-                    tally.target(s.id, &o);
-                    external_ids.insert(s.id, s.external_id.clone());
-                    outcomes.push((s.id, o));
-                }
-            },
-        )
-        .await?;
+                    Ok(())
+                },
+            )
+            .await;
+        drop(batches);
+        drop(written);
+        let cells = opener.await.map_err(|_| CoreError::ReaderStopped)?;
+        decided?;
         Ok(Decided {
-            flags,
             tally: tally.finish(),
             outcomes,
             notices,
             external_ids,
             population: pop_ids,
+            cells: cells?,
+            notable,
         })
     }
 
-    /// The fairness seam: audits the selection against the eligible
-    /// population. Protected attributes are opened here and never leave;
-    /// what comes back is counts per combination of values and the finding.
-    async fn audit_selection(
-        &self,
-        t: &Tenant,
-        bundle: &PolicyBundle,
-        flags: &RowFlags,
-    ) -> Result<(SelectionCells, FairnessFinding), CoreError> {
-        let cells = self.selection_cells(t, flags).await?;
-        let finding = audit_cells(&cells, bundle.fairness());
-        Ok((cells, finding))
-    }
-
-    /// Opens the protected attributes of every eligible person and counts
-    /// them, with whether each was selected, per combination of values.
-    async fn selection_cells(
-        &self,
-        t: &Tenant,
-        flags: &RowFlags,
-    ) -> Result<SelectionCells, CoreError> {
-        const PAGE: i64 = 50_000;
-        let eligible = flags.count(ELIGIBLE);
-        let mut tally = CellTally::new(&PROTECTED_ATTRIBUTES);
-        if eligible == 0 {
-            return Ok(tally.finish());
-        }
+    /// Starts the fairness seam's opener: a task that receives the sealed
+    /// protected attributes of eligible people page by page, opens them on
+    /// the blocking pool and counts them. For a large population every key
+    /// of the tenant is read at once, beside the decisions (one ordered scan
+    /// of the key store beats a lookup per person); otherwise each page's
+    /// keys are looked up.
+    fn start_opener(&self, t: &Tenant, population_hint: i64) -> Result<Opener, CoreError> {
         let tk = self.tenant_keys(t)?;
-        // A large population needs most of the tenant's keys: one scan of
-        // the key table beats a lookup per person.
-        let all_keys: Option<HashMap<[u8; 16], StoredKey>> = if eligible > 100_000 {
-            Some(self.keys.all(t.uuid).await?.into_iter().collect())
-        } else {
-            None
-        };
-        let max = i64::try_from(flags.0.len()).unwrap_or(i64::MAX) - 1;
-        let mut after = 0;
-        while after < max {
-            let until = (after + PAGE).min(max);
-            let page = self
-                .store
-                .protected_attributes_page(t, after, until)
-                .await?;
-            let wanted: Vec<&rapport_store::SealedAttributes> = page
-                .iter()
-                .filter(|a| flags.has(a.stakeholder_id, ELIGIBLE))
-                .collect();
-            let page_keys;
-            let keys = match &all_keys {
-                Some(k) => k,
-                None => {
-                    let subjects: Vec<[u8; 16]> = wanted.iter().map(|a| a.subject).collect();
-                    page_keys = self.keys.get_many(t.uuid, &subjects).await?;
-                    &page_keys
-                }
-            };
-            let opened = open_attributes(&tk, keys, &wanted)?;
-            let mut found = std::collections::HashSet::with_capacity(opened.len());
-            for (id, gender, age_band) in &opened {
-                found.insert(*id);
-                tally.add(
-                    &[gender.as_deref(), age_band.as_deref()],
-                    flags.has(*id, SELECTED),
-                );
+        let keystore = self.keys.clone();
+        let tenant = t.uuid;
+        let all_keys = (population_hint > 100_000).then(|| {
+            let keystore = keystore.clone();
+            tokio::spawn(async move { keystore.all_by_subject(tenant).await })
+        });
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<OpenBatch>();
+        let opener = tokio::spawn(async move {
+            let mut tally = CellTally::new(&PROTECTED_ATTRIBUTES);
+            let mut all: Option<std::sync::Arc<HashMap<[u8; 16], StoredKey>>> = None;
+            let mut all_keys = all_keys;
+            while let Some(batch) = rx.recv().await {
+                let keys = match (&all, all_keys.take()) {
+                    (Some(k), _) => k.clone(),
+                    (None, Some(loading)) => {
+                        let k = std::sync::Arc::new(
+                            loading.await.map_err(|_| CoreError::ReaderStopped)??,
+                        );
+                        all = Some(k.clone());
+                        k
+                    }
+                    (None, None) => {
+                        let subjects: Vec<[u8; 16]> =
+                            batch.wanted.iter().map(|(a, _)| a.subject).collect();
+                        std::sync::Arc::new(keystore.get_many(tenant, &subjects).await?)
+                    }
+                };
+                let tk = tk.clone();
+                let counted = tokio::task::spawn_blocking(move || {
+                    let mut page = CellTally::new(&PROTECTED_ATTRIBUTES);
+                    batch.count(&tk, &keys, &mut page)?;
+                    Ok::<_, CoreError>(page)
+                })
+                .await
+                .map_err(|_| CoreError::ReaderStopped)??;
+                tally.merge(counted);
             }
-            // Eligible people whose attributes are gone (erased since, for a
-            // replay) count with unknown values.
-            for id in (after + 1)..=until {
-                if flags.has(id, ELIGIBLE) && !found.contains(&id) {
-                    tally.add(&[None, None], flags.has(id, SELECTED));
-                }
-            }
-            after = until;
-        }
-        Ok(tally.finish())
+            Ok(tally.finish())
+        });
+        Ok((opener, tx))
     }
 
     /// Re-derives a verdict from its pins and compares.
@@ -918,13 +1030,19 @@ impl Platform {
                 Some(&population),
                 &targets,
                 Some(&erased_then),
+                self.start_opener(&t, population.len() as i64)?,
+                None,
             )
             .await?;
         let mut differences = Vec::new();
-        let replayed: HashMap<i64, &SubjectOutcome> =
-            decided.outcomes.iter().map(|(id, o)| (*id, o)).collect();
+        // Both sides are in row-id order: a merge pairs them.
+        let mut replayed = decided.outcomes.iter().peekable();
         for s in &subjects {
-            match replayed.get(&s.stakeholder_id) {
+            while replayed.next_if(|(id, _)| *id < s.stakeholder_id).is_some() {}
+            match replayed
+                .next_if(|(id, _)| *id == s.stakeholder_id)
+                .map(|(_, o)| o)
+            {
                 None => differences.push(format!("{}: not found again", s.external_id)),
                 Some(o) => {
                     if o.included != s.included || o.review != s.review || o.reasons != s.reasons {
@@ -945,7 +1063,7 @@ impl Platform {
         // The fairness input is recomputed from today's attributes to see
         // whether it moved; the verdict is re-derived from the pinned one,
         // which is what the gate saw.
-        let cells = self.selection_cells(&t, &decided.flags).await?;
+        let cells = &decided.cells;
         let fairness = audit_cells(&pinned.fairness_input, bundle.fairness());
         let derived = derive(bundle.gate(), &kind, &decided.tally.counts, &fairness);
         let subjects_match = decided.tally.subjects_sha256 == pinned.pins.subjects_sha256;
@@ -953,7 +1071,7 @@ impl Platform {
         let hash = |c: &rapport_audit::gate::SelectionCells| {
             c.sha256().map_err(|e| invalid(e.to_string()))
         };
-        let fairness_input_matches = hash(&cells)? == pinned.pins.fairness_input_sha256
+        let fairness_input_matches = hash(cells)? == pinned.pins.fairness_input_sha256
             && hash(&pinned.fairness_input)? == pinned.pins.fairness_input_sha256;
         let fairness_matches = fairness == pinned.fairness;
         let same_verdict = derived.outcome == pinned.outcome
@@ -1580,6 +1698,76 @@ impl ActionView {
 fn remove_written(path: &Path) {
     if let Err(e) = std::fs::remove_file(path) {
         tracing::warn!(path = %path.display(), error = %e, "could not remove the list of an execution that did not happen");
+    }
+}
+
+/// The fairness seam's opener task and the way in for its batches.
+type Opener = (
+    tokio::task::JoinHandle<Result<SelectionCells, CoreError>>,
+    tokio::sync::mpsc::UnboundedSender<OpenBatch>,
+);
+
+/// The sealed protected attributes of one page's eligible people, on their
+/// way to the opener, each with whether the person was selected; and how
+/// many eligible people of the page (selected or not) have no attributes
+/// left to open (erased since, for a replay), who count with unknown values.
+struct OpenBatch {
+    wanted: Vec<(rapport_store::SealedAttributes, bool)>,
+    missing: [u64; 2],
+}
+
+impl OpenBatch {
+    /// The eligible people of the page `(after, until]`, from the sealed
+    /// attributes read beside its ledger (in row-id order).
+    fn of_page(
+        flags: &RowFlags,
+        after: i64,
+        until: i64,
+        page: Vec<rapport_store::SealedAttributes>,
+    ) -> Self {
+        let mut wanted = Vec::new();
+        let mut missing = [0u64; 2];
+        let mut sealed = page.into_iter().peekable();
+        for id in (after + 1)..=until {
+            while sealed.next_if(|a| a.stakeholder_id < id).is_some() {}
+            let found = sealed.next_if(|a| a.stakeholder_id == id);
+            if !flags.has(id, ELIGIBLE) {
+                continue;
+            }
+            let selected = flags.has(id, SELECTED);
+            match found {
+                Some(a) => wanted.push((a, selected)),
+                None => missing[usize::from(selected)] += 1,
+            }
+        }
+        OpenBatch { wanted, missing }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.wanted.is_empty() && self.missing == [0, 0]
+    }
+
+    /// Opens the batch on every core and counts it into `tally`; a person
+    /// whose key is gone counts with unknown values.
+    fn count(
+        &self,
+        tk: &TenantKeys,
+        keys: &HashMap<[u8; 16], StoredKey>,
+        tally: &mut CellTally,
+    ) -> Result<(), CoreError> {
+        let wanted: Vec<&rapport_store::SealedAttributes> =
+            self.wanted.iter().map(|(a, _)| a).collect();
+        let opened = open_attributes(tk, keys, &wanted)?;
+        for ((_, gender, age_band), (_, selected)) in opened.iter().zip(&self.wanted) {
+            tally.add(&[gender.as_deref(), age_band.as_deref()], *selected);
+        }
+        for _ in 0..self.missing[0] {
+            tally.add(&[None, None], false);
+        }
+        for _ in 0..self.missing[1] {
+            tally.add(&[None, None], true);
+        }
+        Ok(())
     }
 }
 

@@ -78,12 +78,87 @@ pub struct NewAction<'a> {
 
 /// One targeted person's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ActionSubjectRow {
+pub struct ActionSubjectRow<'a> {
     pub stakeholder_id: i64,
     pub included: bool,
     pub review: bool,
-    pub reasons: String,
-    pub records: String,
+    pub reasons: &'a str,
+    pub records: &'a str,
+}
+
+/// An action being recorded: one open write transaction (see
+/// [`Store::begin_action`]).
+#[derive(Debug)]
+pub struct ActionWriter {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    action_id: String,
+}
+
+impl ActionWriter {
+    /// Writes some targeted people's outcomes, in multi-row inserts of 6
+    /// parameters a row (well under SQLite's limit of parameters, and the
+    /// same statement every full chunk, so it is prepared once).
+    pub async fn add_subjects(&mut self, subjects: &[ActionSubjectRow<'_>]) -> Result<()> {
+        for chunk in subjects.chunks(5_000) {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO action_subjects (action_id, stakeholder_id, included, review, reasons, records) ",
+            );
+            qb.push_values(chunk, |mut b, s| {
+                b.push_bind(self.action_id.as_str())
+                    .push_bind(s.stakeholder_id)
+                    .push_bind(s.included)
+                    .push_bind(s.review)
+                    .push_bind(s.reasons)
+                    .push_bind(s.records);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the action with its verdict, the policy bundle it pinned (if
+    /// not stored yet) and the verdict's audit log entry, and commits.
+    pub async fn finish(
+        mut self,
+        tenant: &Tenant,
+        a: &NewAction<'_>,
+        entries: &[ActionEntryNote],
+    ) -> Result<()> {
+        // An action row under another id would leave the outcomes written
+        // so far without their action: the deferred foreign key check then
+        // refuses the commit.
+        let tx = &mut self.tx;
+        sqlx::query(
+            "INSERT INTO policy_bundles (tenant_id, hash, content, stored_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.id)
+        .bind(a.policy_hash)
+        .bind(a.policy_content)
+        .bind(a.requested_at)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO actions (id, tenant_id, kind, purpose, run_id, policy_hash, requested_at, outcome, \
+             verdict, population, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(a.id)
+        .bind(tenant.id)
+        .bind(a.kind)
+        .bind(a.purpose)
+        .bind(a.run_id)
+        .bind(a.policy_hash)
+        .bind(a.requested_at)
+        .bind(a.outcome)
+        .bind(a.verdict)
+        .bind(a.population)
+        .bind(a.status)
+        .execute(&mut **tx)
+        .await?;
+        queue_action_entries(tx, a.id, entries).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// An action as stored.
@@ -297,55 +372,29 @@ impl Store {
         &self,
         tenant: &Tenant,
         a: &NewAction<'_>,
-        subjects: &[ActionSubjectRow],
+        subjects: &[ActionSubjectRow<'_>],
         entries: &[ActionEntryNote],
     ) -> Result<()> {
+        let mut w = self.begin_action(a.id).await?;
+        w.add_subjects(subjects).await?;
+        w.finish(tenant, a, entries).await
+    }
+
+    /// Starts recording an action whose verdict is still being made: the
+    /// outcomes of its targeted people can be written while the rest are
+    /// decided, and [`ActionWriter::finish`] writes the verdict and commits,
+    /// all in one transaction. Foreign keys are checked at commit, since the
+    /// outcomes are written before the action row they belong to; dropping
+    /// the writer rolls everything back.
+    pub async fn begin_action(&self, action_id: &str) -> Result<ActionWriter> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO policy_bundles (tenant_id, hash, content, stored_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(tenant.id)
-        .bind(a.policy_hash)
-        .bind(a.policy_content)
-        .bind(a.requested_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO actions (id, tenant_id, kind, purpose, run_id, policy_hash, requested_at, outcome, \
-             verdict, population, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(a.id)
-        .bind(tenant.id)
-        .bind(a.kind)
-        .bind(a.purpose)
-        .bind(a.run_id)
-        .bind(a.policy_hash)
-        .bind(a.requested_at)
-        .bind(a.outcome)
-        .bind(a.verdict)
-        .bind(a.population)
-        .bind(a.status)
-        .execute(&mut *tx)
-        .await?;
-        // Multi-row inserts: 6 parameters a row, well under SQLite's limit.
-        for chunk in subjects.chunks(5_000) {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO action_subjects (action_id, stakeholder_id, included, review, reasons, records) ",
-            );
-            qb.push_values(chunk, |mut b, s| {
-                b.push_bind(a.id)
-                    .push_bind(s.stakeholder_id)
-                    .push_bind(s.included)
-                    .push_bind(s.review)
-                    .push_bind(&s.reasons)
-                    .push_bind(&s.records);
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        queue_action_entries(&mut tx, a.id, entries).await?;
-        tx.commit().await?;
-        Ok(())
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await?;
+        Ok(ActionWriter {
+            tx,
+            action_id: action_id.to_owned(),
+        })
     }
 
     /// The log entries of an action's events, in the order of its life
@@ -721,6 +770,48 @@ impl Store {
         }
         out.sort_by_key(|m| m.stakeholder_id);
         Ok(out)
+    }
+
+    /// Every stakeholder of a tenant as `(row id, kind, erased, external id)`,
+    /// in row-id order, handed to `visit` a page at a time without copying
+    /// the external ids: resolving a list of a million external ids needs
+    /// only these, and a borrowed id costs no allocation per stakeholder.
+    pub async fn visit_stakeholder_names(
+        &self,
+        tenant: &Tenant,
+        mut visit: impl FnMut(i64, rapport_domain::StakeholderKind, bool, &str),
+    ) -> Result<()> {
+        const PAGE: i64 = 100_000;
+        let max = self.max_stakeholder_row(tenant).await?;
+        let mut after = 0;
+        while after < max {
+            let (packed,): (Option<String>,) = sqlx::query_as(
+                "SELECT group_concat(id || ' ' || kind || ' ' || (erased_at IS NOT NULL) || ' ' || external_id, char(10)) \
+                 FROM stakeholders WHERE id > ? AND id <= ? AND +tenant_id = ?",
+            )
+            .bind(after)
+            .bind(after + PAGE)
+            .bind(tenant.id)
+            .fetch_one(&self.pool)
+            .await?;
+            for line in packed.as_deref().unwrap_or("").split('\n') {
+                if line.is_empty() {
+                    continue;
+                }
+                let mut f = line.splitn(4, ' ');
+                let (Some(id), Some(kind), Some(erased), Some(external_id)) =
+                    (f.next(), f.next(), f.next(), f.next())
+                else {
+                    return Err(decode_error("stakeholder name"));
+                };
+                let id = id.parse().map_err(|_| decode_error("row id"))?;
+                let kind = rapport_domain::StakeholderKind::parse(kind)
+                    .ok_or_else(|| decode_error("kind"))?;
+                visit(id, kind, erased == "1", external_id);
+            }
+            after += PAGE;
+        }
+        Ok(())
     }
 
     /// The sealed gender and age band of the unerased customers in
