@@ -152,10 +152,20 @@ impl BgNbd {
     /// `((α+T)/(α+T+h))^(r+x)`. Hence
     /// `(1 - P(alive)) + P(alive) · ((α+T)/(α+T+h))^(r+x)`.
     pub fn p_no_purchase(&self, h: History, horizon: f64) -> f64 {
-        let pa = self.p_alive(h);
-        let u = self.alpha + h.t;
-        let silent = (-(self.r + h.x) * (horizon / u).libm_ln_1p()).libm_exp();
-        (1.0 - pa) + pa * silent
+        Self::no_purchase_given(self.p_alive(h), self.silent(h.x, h.t, horizon))
+    }
+
+    /// `((α+T)/(α+T+h))^(r+x)`: the probability that a customer alive at T
+    /// with x repeat purchases buys nothing in (T, T + h]. It depends on
+    /// (x, T) only, so customers sharing them can share it.
+    pub fn silent(&self, x: f64, t_age: f64, horizon: f64) -> f64 {
+        let u = self.alpha + t_age;
+        (-(self.r + x) * (horizon / u).libm_ln_1p()).libm_exp()
+    }
+
+    /// [`Self::p_no_purchase`] from P(alive) and [`Self::silent`].
+    pub fn no_purchase_given(p_alive: f64, silent: f64) -> f64 {
+        (1.0 - p_alive) + p_alive * silent
     }
 
     /// P(X(t) = n): the probability that a customer just acquired makes

@@ -25,8 +25,9 @@ pub mod special;
 pub mod summary;
 pub mod value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rapport_plugin_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,23 @@ impl Scorer for Clv {
         batch: &[Customer],
     ) -> Result<Scored, PluginError> {
         score(config, ctx, model, batch)
+    }
+
+    fn fit_batch(
+        config: &Config,
+        ctx: &Ctx,
+        population: CustomerBatch<'_>,
+    ) -> Result<Fitted<ClvModel>, PluginError> {
+        fit_batch(config, ctx, &population)
+    }
+
+    fn score_batch(
+        config: &Config,
+        ctx: &Ctx,
+        model: &ClvModel,
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        score_batch(config, ctx, model, &batch)
     }
 }
 
@@ -168,13 +186,26 @@ pub fn fit(
     ctx: &Ctx,
     population: &[Customer],
 ) -> Result<Fitted<ClvModel>, PluginError> {
+    fit_batch(config, ctx, &CustomerBatch::records(population))
+}
+
+/// [`fit`] on a batch in either layout (the sandbox reads the host's
+/// columns directly).
+pub fn fit_batch(
+    config: &Config,
+    ctx: &Ctx,
+    population: &CustomerBatch<'_>,
+) -> Result<Fitted<ClvModel>, PluginError> {
     let unit = config.time_unit;
     let mut odd = summary::Oddities::default();
     let mut scratch = Vec::new();
     let mut buyers: Vec<(u64, Summary)> = Vec::with_capacity(population.len());
-    for c in population {
-        if let Some(s) = summary::summarize(c, ctx.as_of, unit.days(), &mut scratch, &mut odd) {
-            buyers.push((c.subject, s));
+    let lists = population.transactions()?;
+    for i in 0..population.len() {
+        if let Some(s) =
+            summary::summarize_list(lists.get(i), ctx.as_of, unit.days(), &mut scratch, &mut odd)
+        {
+            buyers.push((population.subject(i), s));
         }
     }
     if buyers.is_empty() {
@@ -404,6 +435,54 @@ pub fn score(
     model: &ClvModel,
     batch: &[Customer],
 ) -> Result<Scored, PluginError> {
+    score_batch(config, ctx, model, &CustomerBatch::records(batch)).map(ScoredBatch::into_scored)
+}
+
+/// A `HashMap` hasher with no random seed (the sandbox grants no
+/// randomness, and `std`'s default hasher seeds itself from it): FxHash's
+/// multiply-rotate. The maps here are caches whose iteration order never
+/// reaches an output.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Cache<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// What customers with the same (x, T) share: D(x, T), H(x, T, horizon)
+/// and the probability of no purchase within the churn horizon if alive.
+#[derive(Clone, Copy)]
+struct AtAge {
+    discounted: f64,
+    expected: f64,
+    silent: f64,
+}
+
+/// [`score`] on a batch in either layout, writing the outputs as columns.
+/// Work is shared between customers wherever the result depends on less
+/// than the whole customer: D, H and the silent probability per (x, T),
+/// P(alive) at the explanation's 8 corners per history (x, t_x, T), and
+/// the explanation labels per displayed number.
+pub fn score_batch(
+    config: &Config,
+    ctx: &Ctx,
+    model: &ClvModel,
+    batch: &CustomerBatch<'_>,
+) -> Result<ScoredBatch, PluginError> {
     if model.config != *config {
         return Err(PluginError::new(
             "model",
@@ -419,115 +498,166 @@ pub fn score(
     let mut odd = summary::Oddities::default();
     let mut scratch = Vec::new();
     let horizon = config.expected_purchases_horizon;
-    // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
-    // series per period end) and customers share (x, T) often, so they are
-    // cached per batch in a BTreeMap (std's HashMap would seed itself from
-    // randomness, which the sandbox does not grant).
-    let mut memo: BTreeMap<(u64, u64), (f64, f64)> = BTreeMap::new();
+    let lists = batch.transactions()?;
+    let mut out = OutputColumns::with_capacity(batch.len(), 9, 5);
+    let names = [
+        "expected_purchases",
+        "p_alive",
+        "expected_spend",
+        "clv",
+        "churn_risk",
+        "x",
+        "t_x",
+        "T",
+        "zbar",
+    ]
+    .map(|n| out.intern(n));
+    let no_purchase = out.intern(NO_PURCHASE);
+    let outside = out.intern("no purchase up to the as-of instant: outside the model");
+    let band_labels: Vec<Text> = config.bands.labels.iter().map(|l| out.intern(l)).collect();
     // The explanation's labels: the parts that do not depend on the
-    // customer are written once per batch (formatting is a large share of
-    // a score call's fuel in the sandbox).
-    let typical = format!(
+    // customer are written once per batch, and each label once per number
+    // it shows.
+    let typical = out.text(&format!(
         "typical customer ({}, last {} {units} ago, customer for {} {units})",
         repeat_purchases(r.frequency),
         fixed(r.recency, 1),
         fixed(r.age, 1)
-    );
+    ));
     let typical_frequency = format!(" (typical {})", fixed(r.frequency, 0));
     let typical_recency = format!(" {units} ago (typical {})", fixed(r.recency, 1));
     let typical_age = format!(" {units} (typical {})", fixed(r.age, 1));
     let typical_spend = format!(" (typical {})", fixed(r.spend, 2));
-    let one_time_spend = format!(
+    let one_time_spend = out.text(&format!(
         "no repeat purchase: spend expected at the population mean {}",
         fixed(gg.population_mean(), 2)
-    );
-    let mut outputs = Vec::with_capacity(batch.len());
-    for c in batch {
-        let Some(s) = summary::summarize(c, ctx.as_of, unit.days(), &mut scratch, &mut odd) else {
-            outputs.push(Output::new(c.subject, 0.0).label(NO_PURCHASE).because(
-                "no purchase up to the as-of instant: outside the model",
-                0.0,
-            ));
+    ));
+    let mut label = String::new();
+    let mut frequency_labels: Cache<i64, Text> = Cache::default();
+    let mut recency_labels: Cache<i64, Text> = Cache::default();
+    let mut age_labels: Cache<i64, Text> = Cache::default();
+    let mut spend_labels: Cache<i64, Text> = Cache::default();
+    // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
+    // series per period end), P(alive) at the 8 corners the next.
+    let mut at_age: Cache<(u64, u64), AtAge> = Cache::default();
+    let mut corners: Cache<(u64, u64, u64), [f64; 8]> = Cache::default();
+    let mut lookup = |x: f64, t: f64| -> AtAge {
+        *at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+            let (discounted, expected) = if x == r.frequency && t == r.age {
+                (
+                    model.reference_discounted,
+                    v.discounted_and_expected(x, t, horizon).1,
+                )
+            } else {
+                v.discounted_and_expected(x, t, horizon)
+            };
+            AtAge {
+                discounted,
+                expected,
+                silent: bg.silent(x, t, config.churn_horizon),
+            }
+        })
+    };
+    for i in 0..batch.len() {
+        let subject = batch.subject(i);
+        let Some(s) =
+            summary::summarize_list(lists.get(i), ctx.as_of, unit.days(), &mut scratch, &mut odd)
+        else {
+            out.push(subject, 0.0, Some(no_purchase)).term(outside, 0.0);
             continue;
         };
         let f = factors(&s, &gg);
-        let h = f.history();
-        let mut lookup = |x: f64, t: f64| -> (f64, f64) {
-            *memo
-                .entry((x.to_bits(), t.to_bits()))
-                .or_insert_with(|| v.discounted_and_expected(x, t, horizon))
-        };
-        let (d_own, h_own) = lookup(f.frequency, f.age);
-        let mut d = |x: f64, t: f64| -> f64 {
-            if x == r.frequency && t == r.age {
-                return model.reference_discounted;
-            }
-            lookup(x, t).0
-        };
-        let d_own = if f.frequency == r.frequency && f.age == r.age {
-            model.reference_discounted
-        } else {
-            d_own
-        };
-        let clv = v.clv_with(&f, d_own);
-        let p_alive = bg.p_alive(h);
-        let expected = p_alive * h_own;
+        let own = lookup(f.frequency, f.age);
+        let ds = [
+            [
+                model.reference_discounted,
+                lookup(r.frequency, f.age).discounted,
+            ],
+            [lookup(f.frequency, r.age).discounted, own.discounted],
+        ];
+        let alive = *corners
+            .entry((s.x.to_bits(), s.t_x.to_bits(), s.t.to_bits()))
+            .or_insert_with(|| v.alive_corners(&f, &r));
+        // P(alive) of the customer's own history is the corner with every
+        // factor from the customer.
+        let p_alive = alive[7];
+        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
+        let expected = p_alive * own.expected;
         let spend = gg.conditional_mean(s.x, s.zbar);
-        let churn = bg.p_no_purchase(h, config.churn_horizon);
-        let phi = v.shapley(&f, &r, &mut d);
+        let churn = BgNbd::no_purchase_given(p_alive, own.silent);
+        let phi = v.shapley_with(&f, &r, &alive, &ds);
         let band = stats::bin(clv, &model.band_cuts) as usize;
-        let label = config
-            .bands
-            .labels
-            .get(band - 1)
-            .map_or(NO_PURCHASE, String::as_str);
-        let freq_label = labelled("", |o| push_repeat_purchases(o, s.x), &typical_frequency);
-        let recency_label = labelled(
-            "last purchase ",
-            |o| push_fixed(o, f.recency, 1),
-            &typical_recency,
-        );
-        let age_label = labelled("customer for ", |o| push_fixed(o, s.t, 1), &typical_age);
-        let spend_label = if s.x > 0.0 {
-            labelled(
-                "average repeat spend ",
-                |o| push_fixed(o, s.zbar, 2),
-                &typical_spend,
-            )
-        } else {
-            one_time_spend.clone()
+        let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
+        let mut text = |cache: &mut Cache<i64, Text>,
+                        key: Option<i64>,
+                        write: &dyn Fn(&mut String)|
+         -> Text {
+            let mut make = || {
+                label.clear();
+                write(&mut label);
+                out.text(&label)
+            };
+            match key {
+                Some(k) => *cache.entry(k).or_insert_with(make),
+                None => make(),
+            }
         };
-        outputs.push(
-            Output::new(c.subject, clv)
-                .label(label)
-                .value("expected_purchases", expected)
-                .value("p_alive", p_alive)
-                .value("expected_spend", spend)
-                .value("clv", clv)
-                .value("churn_risk", churn)
-                .value("x", s.x)
-                .value("t_x", s.t_x)
-                .value("T", s.t)
-                .value("zbar", s.zbar)
-                .because(typical.clone(), model.reference_clv)
-                .because(freq_label, phi[0])
-                .because(recency_label, phi[1])
-                .because(age_label, phi[2])
-                .because(spend_label, phi[3]),
+        let freq_label = text(
+            // x is a count; its label is cached by its bits.
+            &mut frequency_labels,
+            Some(s.x.to_bits() as i64),
+            &|o| {
+                push_repeat_purchases(o, s.x);
+                o.push_str(&typical_frequency);
+            },
         );
+        let recency_label = text(&mut recency_labels, shown(f.recency, 1), &|o| {
+            o.push_str("last purchase ");
+            push_fixed(o, f.recency, 1);
+            o.push_str(&typical_recency);
+        });
+        let age_label = text(&mut age_labels, shown(s.t, 1), &|o| {
+            o.push_str("customer for ");
+            push_fixed(o, s.t, 1);
+            o.push_str(&typical_age);
+        });
+        let spend_label = if s.x > 0.0 {
+            text(&mut spend_labels, shown(s.zbar, 2), &|o| {
+                o.push_str("average repeat spend ");
+                push_fixed(o, s.zbar, 2);
+                o.push_str(&typical_spend);
+            })
+        } else {
+            one_time_spend
+        };
+        out.push(subject, clv, Some(band_label))
+            .value(names[0], expected)
+            .value(names[1], p_alive)
+            .value(names[2], spend)
+            .value(names[3], clv)
+            .value(names[4], churn)
+            .value(names[5], s.x)
+            .value(names[6], s.t_x)
+            .value(names[7], s.t)
+            .value(names[8], s.zbar)
+            .term(typical, model.reference_clv)
+            .term(freq_label, phi[0])
+            .term(recency_label, phi[1])
+            .term(age_label, phi[2])
+            .term(spend_label, phi[3]);
     }
-    let mut scored = Scored::new(outputs);
-    scored.diagnostics.extend(odd.warnings());
-    Ok(scored)
+    Ok(ScoredBatch::Columns {
+        outputs: out,
+        diagnostics: odd.warnings(),
+    })
 }
 
-/// `head`, then what `body` writes, then `tail`, in one allocation.
-fn labelled(head: &str, body: impl FnOnce(&mut String), tail: &str) -> String {
-    let mut s = String::with_capacity(head.len() + tail.len() + 24);
-    s.push_str(head);
-    body(&mut s);
-    s.push_str(tail);
-    s
+/// The integer [`push_fixed`] writes `v` from with `decimals` decimals,
+/// which identifies the text it writes; `None` where it falls back to
+/// `core::fmt`.
+fn shown(v: f64, decimals: u32) -> Option<i64> {
+    let scaled = (v * 10f64.powi(decimals as i32)).round();
+    (scaled.is_finite() && scaled.abs() < 9.0e15).then_some(scaled as i64)
 }
 
 /// "1 repeat purchase", "3 repeat purchases".
