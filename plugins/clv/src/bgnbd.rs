@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{self, Objective, Report};
-use crate::special::{digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, Libm};
+use crate::special::{
+    digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, pow_int, Libm, LogProduct,
+};
 
 /// The BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -220,6 +222,8 @@ fn log_add_exp(u: f64, v: f64) -> f64 {
 pub struct Population {
     /// Distinct x values, ascending.
     xs: Vec<f64>,
+    /// Per distinct x: x as a whole number, when it is one (counts are).
+    whole: Vec<Option<u32>>,
     /// Distinct t_x and T values, ascending.
     times: Vec<f64>,
     /// Per distinct history: index into `xs`, index of t_x and of T into
@@ -266,8 +270,13 @@ impl Population {
             .map(|&(xi, t_x, t, w)| (xi, at(t_x), at(t), w))
             .collect();
         let customers = sorted.len() as f64;
+        let whole = xs
+            .iter()
+            .map(|&x| (x.fract() == 0.0 && (0.0..1e6).contains(&x)).then_some(x as u32))
+            .collect();
         Self {
             xs,
+            whole,
             times,
             rows,
             customers,
@@ -307,8 +316,8 @@ struct NegLogLik<'p> {
     /// Per distinct x: the x-only parts of the log-likelihood and of its
     /// gradient with respect to r, a, b, and ln(b + x - 1).
     scratch: Vec<[f64; 5]>,
-    /// Per distinct time t: ln(α + t) and 1 / (α + t).
-    at: Vec<(f64, f64)>,
+    /// Per distinct time t: ln(α + t), 1 / (α + t), α + t and (α + t)^r.
+    at: Vec<[f64; 4]>,
 }
 
 impl Objective for NegLogLik<'_> {
@@ -345,33 +354,58 @@ impl Objective for NegLogLik<'_> {
             ]);
         }
         self.at.clear();
-        self.at.extend(
-            self.pop
-                .times
-                .iter()
-                .map(|&t| ((alpha + t).libm_ln(), 1.0 / (alpha + t))),
-        );
+        self.at.extend(self.pop.times.iter().map(|&t| {
+            let ln_at = (alpha + t).libm_ln();
+            [ln_at, 1.0 / (alpha + t), alpha + t, (r * ln_at).libm_exp()]
+        }));
+        // The repeat histories' ln(e^a3 + e^a4) = a3 + ln(1 + E) with
+        // E = e^(a4 - a3) = a / (b+x-1) · ((α+T)/(α+t_x))^(r+x): E comes
+        // from the per-time powers and a whole power of x, and the
+        // logarithms of all the (1 + E) are taken at once, as the logarithm
+        // of their product. Histories where that could overflow, or whose x
+        // is not whole, take logarithms and exponentials one by one.
+        let mut product = LogProduct::default();
         let (mut ll, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for &(xi, txi, ti, w) in &self.pop.rows {
             let x = self.pop.xs[xi];
             let [base, d_r, d_a, d_b, ln_bx1] = self.scratch[xi];
             let rx = r + x;
-            let (ln_at, inv_at) = self.at[ti];
+            let [ln_at, inv_at, at, at_r] = self.at[ti];
             let a3 = -rx * ln_at;
             let (val, dr, dal, da, db);
             if x > 0.0 {
-                let (ln_atx, inv_atx) = self.at[txi];
-                let a4 = ln_a - ln_bx1 - rx * ln_atx;
-                // ln(e^a3 + e^a4) = m + ln(1 + e^(-|a3 - a4|)), and the
-                // shares of the two terms in the sum.
-                let (m, e) = if a3 >= a4 {
-                    (a3, (a4 - a3).libm_exp())
-                } else {
-                    (a4, (a3 - a4).libm_exp())
+                let [ln_atx, inv_atx, atx, atx_r] = self.at[txi];
+                let fast = match self.pop.whole[xi] {
+                    Some(n) if rx * (ln_at - ln_atx) < 600.0 && w <= 8.0 => {
+                        let e = a / (b + x - 1.0) * (at_r / atx_r) * pow_int(at / atx, n);
+                        e.is_finite().then_some(e)
+                    }
+                    _ => None,
                 };
-                let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-                let (w3, w4) = if a3 >= a4 { (big, small) } else { (small, big) };
-                val = base + r * ln_alpha + m + e.libm_ln_1p();
+                let (w3, w4);
+                if let Some(e) = fast {
+                    let sum = 1.0 + e;
+                    (w3, w4) = (1.0 / sum, e / sum);
+                    // w is a whole count here (at most 8).
+                    let mut k = w;
+                    while k > 0.0 {
+                        product.mul(sum);
+                        k -= 1.0;
+                    }
+                    val = base + r * ln_alpha + a3;
+                } else {
+                    let a4 = ln_a - ln_bx1 - rx * ln_atx;
+                    // ln(e^a3 + e^a4) = m + ln(1 + e^(-|a3 - a4|)), and
+                    // the shares of the two terms in the sum.
+                    let (m, e) = if a3 >= a4 {
+                        (a3, (a4 - a3).libm_exp())
+                    } else {
+                        (a4, (a3 - a4).libm_exp())
+                    };
+                    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+                    (w3, w4) = if a3 >= a4 { (big, small) } else { (small, big) };
+                    val = base + r * ln_alpha + m + e.libm_ln_1p();
+                }
                 dr = d_r + ln_alpha - w3 * ln_at - w4 * ln_atx;
                 dal = r / alpha - w3 * rx * inv_at - w4 * rx * inv_atx;
                 da = d_a + w4 / a;
@@ -389,6 +423,7 @@ impl Objective for NegLogLik<'_> {
             ga += w * da;
             gb += w * db;
         }
+        ll += product.ln();
         let n = self.pop.customers;
         // Chain rule to log-parameters: d/dθ = p · d/dp.
         let dl = [gr * r, gal * alpha, ga * a, gb * b];

@@ -23,6 +23,7 @@ pub mod gamma_gamma;
 pub mod optim;
 pub mod special;
 pub mod summary;
+pub mod table;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
@@ -162,6 +163,11 @@ pub struct ClvModel {
     pub reference_clv: f64,
     /// Band cut points in money, ascending.
     pub band_cuts: Vec<f64>,
+    /// D(x, T) and H(x, T, horizon) of the population's (x, T) and of the
+    /// pairs the explanation needs, so that `score` need not compute them
+    /// (empty when the population has more than [`table::MAX_ENTRIES`]).
+    #[serde(default, skip_serializing_if = "table::AgeTable::is_empty")]
+    pub at_age: table::AgeTable,
 }
 
 impl ClvModel {
@@ -328,6 +334,39 @@ pub fn fit_batch(
     let reference_discounted = v.discounted_if_alive(reference.frequency, reference.age);
     let reference_clv = v.clv_with(&reference, reference_discounted);
 
+    // D and H of every (x, T) `score` will ask for: the customers' own and
+    // the explanation's (x_ref, T) and (x, T_ref).
+    let at_age = {
+        let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(2 * buyers.len() + 1);
+        for (_, s) in &buyers {
+            pairs.push((s.x.to_bits(), s.t.to_bits()));
+            pairs.push((reference.frequency.to_bits(), s.t.to_bits()));
+            pairs.push((s.x.to_bits(), reference.age.to_bits()));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        if pairs.len() <= table::MAX_ENTRIES {
+            let horizon = config.expected_purchases_horizon;
+            table::AgeTable::new(
+                pairs
+                    .into_iter()
+                    .map(|(x, t)| {
+                        let (x, t) = (f64::from_bits(x), f64::from_bits(t));
+                        let (discounted, expected) = v.discounted_and_expected(x, t, horizon);
+                        table::Entry {
+                            x,
+                            t,
+                            discounted,
+                            expected,
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            table::AgeTable::default()
+        }
+    };
+
     let band_cuts = match config.bands.by {
         BandsBy::Value => config.bands.cuts.clone(),
         BandsBy::Quantile => {
@@ -344,9 +383,12 @@ pub fn fit_batch(
                 // beyond about 214,000 customers.
                 let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
                 let f = factors(&s, &gg.params);
-                let d = *memo
-                    .entry((f.frequency.to_bits(), f.age.to_bits()))
-                    .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age));
+                let d = match at_age.get(f.frequency, f.age) {
+                    Some((d, _)) => d,
+                    None => *memo
+                        .entry((f.frequency.to_bits(), f.age.to_bits()))
+                        .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age)),
+                };
                 v.clv_with(&f, d)
             }));
             config
@@ -369,6 +411,7 @@ pub fn fit_batch(
         reference_discounted,
         reference_clv,
         band_cuts,
+        at_age,
     })
     .info(format!(
         "BG/NBD on {} purchasing customers ({} distinct histories, {} with a repeat purchase), time in {}: r = {:.4}, alpha = {:.4} {}s, a = {:.4}, b = {:.4}; {}",
@@ -543,7 +586,9 @@ pub fn score_batch(
     let mut corners: Cache<(u64, u64, u64), [f64; 8]> = Cache::default();
     let mut lookup = |x: f64, t: f64| -> AtAge {
         *at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
-            let (discounted, expected) = if x == r.frequency && t == r.age {
+            let (discounted, expected) = if let Some(found) = model.at_age.get(x, t) {
+                found
+            } else if x == r.frequency && t == r.age {
                 (
                     model.reference_discounted,
                     v.discounted_and_expected(x, t, horizon).1,
