@@ -168,11 +168,34 @@ pub struct ClvModel {
     /// (empty when the population has more than [`table::MAX_ENTRIES`]).
     #[serde(default, skip_serializing_if = "table::AgeTable::is_empty")]
     pub at_age: table::AgeTable,
+    /// r, α, a, b, p, q, γ and the band cut points bit for bit (see
+    /// [`table::Bits`]); `score` uses these, the readable fields above are
+    /// for people.
+    #[serde(default)]
+    pub exact: table::Bits,
 }
 
 impl ClvModel {
-    fn valuer(&self) -> Valuer {
-        valuer(&self.config, self.bgnbd, self.gamma_gamma)
+    /// The parameters and cut points `score` uses: bit for bit those of
+    /// the fit.
+    fn exact(&self) -> (BgNbd, GammaGamma, Vec<f64>) {
+        match self.exact.0.as_slice() {
+            [r, alpha, a, b, p, q, gamma, cuts @ ..] if cuts.len() == self.band_cuts.len() => (
+                BgNbd {
+                    r: *r,
+                    alpha: *alpha,
+                    a: *a,
+                    b: *b,
+                },
+                GammaGamma {
+                    p: *p,
+                    q: *q,
+                    gamma: *gamma,
+                },
+                cuts.to_vec(),
+            ),
+            _ => (self.bgnbd, self.gamma_gamma, self.band_cuts.clone()),
+        }
     }
 }
 
@@ -307,7 +330,16 @@ pub fn fit_batch(
     }
 
     // The reference customer: the population's medians.
-    let median = |v: Vec<f64>| stats::quantile(&stats::sorted(v), 0.5).unwrap_or(0.0);
+    // The nearest-rank median (`stats::quantile` at 0.5) by selection
+    // rather than a full sort: the same element, in linear time.
+    let median = |mut v: Vec<f64>| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        let rank = ((0.5 * v.len() as f64) - 1e-9).ceil().max(1.0) as usize;
+        let at = rank.min(v.len()) - 1;
+        *v.select_nth_unstable_by(at, f64::total_cmp).1
+    };
     let spend_median = median(pairs.iter().map(|p| p.1).collect());
     let reference_hist = History {
         x: median(histories.iter().map(|h| h.x).collect()),
@@ -373,7 +405,9 @@ pub fn fit_batch(
             // Evenly spaced in subject order, so the sample does not depend
             // on the order the host sent the population in.
             let mut order: Vec<usize> = (0..buyers.len()).collect();
-            order.sort_unstable_by_key(|&i| buyers[i].0);
+            if !buyers.is_sorted_by_key(|b| b.0) {
+                order.sort_unstable_by_key(|&i| buyers[i].0);
+            }
             let n = order.len();
             let take = n.min(BAND_SAMPLE);
             // D(x, T) once per distinct (x, T) of the sample.
@@ -410,6 +444,14 @@ pub fn fit_batch(
         reference,
         reference_discounted,
         reference_clv,
+        exact: table::Bits(
+            bg.params
+                .to_array()
+                .into_iter()
+                .chain([gg.params.p, gg.params.q, gg.params.gamma])
+                .chain(band_cuts.iter().copied())
+                .collect(),
+        ),
         band_cuts,
         at_age,
     })
@@ -533,9 +575,8 @@ pub fn score_batch(
         ));
     }
     let unit = config.time_unit;
-    let v = model.valuer();
-    let bg = model.bgnbd;
-    let gg = model.gamma_gamma;
+    let (bg, gg, band_cuts) = model.exact();
+    let v = valuer(config, bg, gg);
     let r = model.reference;
     let units = unit.plural();
     let mut odd = summary::Oddities::default();
@@ -631,7 +672,7 @@ pub fn score_batch(
         let spend = gg.conditional_mean(s.x, s.zbar);
         let churn = BgNbd::no_purchase_given(p_alive, own.silent);
         let phi = v.shapley_with(&f, &r, &alive, &ds);
-        let band = stats::bin(clv, &model.band_cuts) as usize;
+        let band = stats::bin(clv, &band_cuts) as usize;
         let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
         let mut text = |cache: &mut Cache<i64, Text>,
                         key: Option<i64>,

@@ -13,7 +13,8 @@
 //!
 //! The entries are stored as one string of hexadecimal IEEE 754 bits
 //! (x, T, D, H per entry, sorted by x then T), which a `score` call decodes
-//! several times faster than a JSON array of the same numbers.
+//! several times faster than a JSON array of the same numbers, and bit for
+//! bit (see [`Bits`]).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -67,58 +68,78 @@ impl AgeTable {
 
 const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
-impl Serialize for AgeTable {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = String::with_capacity(self.entries.len() * 64);
-        for e in &self.entries {
-            for v in [e.x, e.t, e.discounted, e.expected] {
-                let bits = v.to_bits();
-                for shift in (0..16).rev() {
-                    text.push(char::from(DIGITS[(bits >> (shift * 4)) as usize & 15]));
-                }
-            }
+/// `values` as 16 hexadecimal digits of IEEE 754 bits each.
+fn encode(values: impl Iterator<Item = f64>, capacity: usize) -> String {
+    let mut text = String::with_capacity(capacity * 16);
+    for v in values {
+        let bits = v.to_bits();
+        for shift in (0..16).rev() {
+            text.push(char::from(DIGITS[(bits >> (shift * 4)) as usize & 15]));
         }
-        s.serialize_str(&text)
     }
+    text
 }
 
-fn nibble(b: u8) -> Option<u64> {
-    match b {
-        b'0'..=b'9' => Some(u64::from(b - b'0')),
-        b'a'..=b'f' => Some(u64::from(b - b'a' + 10)),
-        _ => None,
+/// The value of each hexadecimal digit byte; 0xff for every other byte.
+const NIBBLES: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 16 {
+        t[DIGITS[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The inverse of [`encode`]; `None` unless `text` is a whole number of
+/// 16-digit lowercase hexadecimal values. One table look-up per digit and
+/// one check per value: `score` decodes the model's table on every call.
+fn decode(text: &str) -> Option<Vec<f64>> {
+    let bytes = text.as_bytes();
+    if bytes.len() % 16 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 16);
+    for digits in bytes.chunks_exact(16) {
+        let (mut bits, mut bad) = (0u64, 0u8);
+        for &b in digits {
+            let n = NIBBLES[b as usize];
+            bad |= n;
+            bits = bits << 4 | u64::from(n & 15);
+        }
+        if bad > 15 {
+            return None;
+        }
+        out.push(f64::from_bits(bits));
+    }
+    Some(out)
+}
+
+impl Serialize for AgeTable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let values = self
+            .entries
+            .iter()
+            .flat_map(|e| [e.x, e.t, e.discounted, e.expected]);
+        s.serialize_str(&encode(values, self.entries.len() * 4))
     }
 }
 
 impl<'de> Deserialize<'de> for AgeTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let bytes = text.as_bytes();
-        if bytes.len() % 64 != 0 {
-            return Err(serde::de::Error::custom(
-                "the (x, T) table is not a whole number of entries",
-            ));
-        }
-        let mut entries = Vec::with_capacity(bytes.len() / 64);
-        for chunk in bytes.chunks_exact(64) {
-            let mut v = [0.0; 4];
-            for (slot, digits) in v.iter_mut().zip(chunk.chunks_exact(16)) {
-                let mut bits = 0u64;
-                for &b in digits {
-                    bits = bits << 4
-                        | nibble(b).ok_or_else(|| {
-                            serde::de::Error::custom("the (x, T) table holds a non-hex digit")
-                        })?;
-                }
-                *slot = f64::from_bits(bits);
-            }
-            entries.push(Entry {
+        let values = decode(&text)
+            .filter(|v| v.len() % 4 == 0)
+            .ok_or_else(|| serde::de::Error::custom("the (x, T) table is not hexadecimal entries"))?;
+        let entries: Vec<Entry> = values
+            .chunks_exact(4)
+            .map(|v| Entry {
                 x: v[0],
                 t: v[1],
                 discounted: v[2],
                 expected: v[3],
-            });
-        }
+            })
+            .collect();
         if entries
             .windows(2)
             .any(|w| key(w[0].x, w[0].t) >= key(w[1].x, w[1].t))
@@ -128,6 +149,31 @@ impl<'de> Deserialize<'de> for AgeTable {
             ));
         }
         Ok(Self { entries })
+    }
+}
+
+/// Numbers kept bit for bit in the model. JSON numbers are written in
+/// their shortest decimal form, and `serde_json` (built without its
+/// `float_roundtrip` feature, which the plugin's bytes must not depend on)
+/// may read such a number back one unit in the last place off. The fitted
+/// parameters and the band cut points must not move: a customer whose
+/// value is a cut point (the cut points are values of sampled customers)
+/// would change band between `fit` and `score`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bits(pub Vec<f64>);
+
+impl Serialize for Bits {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(self.0.iter().copied(), self.0.len()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        decode(&text)
+            .map(Bits)
+            .ok_or_else(|| serde::de::Error::custom("exact numbers that are not hexadecimal"))
     }
 }
 
@@ -161,6 +207,13 @@ mod tests {
         assert_eq!(back.get(0.0, 1.0 / 3.0), Some((f64::MIN_POSITIVE, 0.0)));
         assert_eq!(back.get(1.0, 1.0), None);
         assert!(serde_json::from_str::<AgeTable>("\"00ff\"").is_err());
+        let bits = Bits(vec![0.1 + 0.2, -0.0, f64::MAX]);
+        let back: Bits =
+            serde_json::from_str(&serde_json::to_string(&bits).expect("serialise")).expect("parse");
+        assert_eq!(
+            back.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            bits.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
         assert!(serde_json::from_str::<AgeTable>(&json.replace('a', "g")).is_err());
     }
 }

@@ -52,9 +52,14 @@ fn column<R, T: Copy + Default>(
     rows: &[R],
     get: impl Fn(&R) -> Option<T>,
 ) -> Option<(Vec<T>, Vec<u32>)> {
+    // Most fields are granted to few plugins: a column no row has a value
+    // in is found without building it.
+    let first = rows.iter().position(|r| get(r).is_some())?;
     let mut values = Vec::with_capacity(rows.len());
     let mut missing = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
+    values.resize(first, T::default());
+    missing.extend(0..first as u32);
+    for (i, r) in rows.iter().enumerate().skip(first) {
         match get(r) {
             Some(v) => values.push(v),
             None => {
@@ -88,6 +93,7 @@ fn handles<R>(rows: &[R], get: impl Fn(&R) -> Option<u64>) -> Option<w::Handles>
 
 /// A dictionary-encoded text column.
 fn texts<'a, R>(rows: &'a [R], get: impl Fn(&'a R) -> Option<&'a str>) -> Option<w::Texts> {
+    rows.iter().position(|r| get(r).is_some())?;
     let mut dictionary: Vec<String> = Vec::new();
     let mut index: HashMap<&str, u32> = HashMap::new();
     let mut codes = Vec::with_capacity(rows.len());
@@ -120,6 +126,7 @@ fn group<'a, R, E>(
     rows: &'a [R],
     get: impl Fn(&'a R) -> Option<&'a [E]>,
 ) -> Option<(Vec<u32>, Vec<u32>, Vec<&'a E>)> {
+    rows.iter().position(|r| get(r).is_some())?;
     let mut ends = Vec::with_capacity(rows.len());
     let mut missing = Vec::new();
     let mut elements = Vec::new();
@@ -137,6 +144,7 @@ fn previous<'a, R>(
     rows: &'a [R],
     get: impl Fn(&'a R) -> Option<&'a wit::Previous>,
 ) -> Option<w::Previous> {
+    rows.iter().position(|r| get(r).is_some())?;
     let prev: Vec<Option<&wit::Previous>> = rows.iter().map(get).collect();
     let missing: Vec<u32> = prev
         .iter()
