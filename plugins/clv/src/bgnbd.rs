@@ -314,10 +314,11 @@ struct NegLogLik<'p> {
     pop: &'p Population,
     penalty: f64,
     /// Per distinct x: the x-only parts of the log-likelihood and of its
-    /// gradient with respect to r, a, b, and ln(b + x - 1).
-    scratch: Vec<[f64; 5]>,
-    /// Per distinct time t: ln(α + t), 1 / (α + t), α + t and (α + t)^r.
-    at: Vec<[f64; 4]>,
+    /// gradient with respect to r, a, b, ln(b + x - 1) and 1 / (b + x - 1).
+    scratch: Vec<[f64; 6]>,
+    /// Per distinct time t: ln(α + t), 1 / (α + t), α + t, (α + t)^r and
+    /// its inverse.
+    at: Vec<[f64; 5]>,
 }
 
 impl Objective for NegLogLik<'_> {
@@ -351,13 +352,16 @@ impl Objective for NegLogLik<'_> {
                 } else {
                     0.0
                 },
+                1.0 / (b + x - 1.0),
             ]);
         }
         self.at.clear();
         self.at.extend(self.pop.times.iter().map(|&t| {
             let ln_at = (alpha + t).libm_ln();
-            [ln_at, 1.0 / (alpha + t), alpha + t, (r * ln_at).libm_exp()]
+            let at_r = (r * ln_at).libm_exp();
+            [ln_at, 1.0 / (alpha + t), alpha + t, at_r, 1.0 / at_r]
         }));
+        let (r_alpha, inv_a) = (r / alpha, 1.0 / a);
         // The repeat histories' ln(e^a3 + e^a4) = a3 + ln(1 + E) with
         // E = e^(a4 - a3) = a / (b+x-1) · ((α+T)/(α+t_x))^(r+x): E comes
         // from the per-time powers and a whole power of x, and the
@@ -368,28 +372,29 @@ impl Objective for NegLogLik<'_> {
         let (mut ll, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for &(xi, txi, ti, w) in &self.pop.rows {
             let x = self.pop.xs[xi];
-            let [base, d_r, d_a, d_b, ln_bx1] = self.scratch[xi];
+            let [base, d_r, d_a, d_b, ln_bx1, inv_bx1] = self.scratch[xi];
+            let a_bx1 = a * inv_bx1;
             let rx = r + x;
-            let [ln_at, inv_at, at, at_r] = self.at[ti];
+            let [ln_at, inv_at, at, at_r, _] = self.at[ti];
             let a3 = -rx * ln_at;
             let (val, dr, dal, da, db);
             if x > 0.0 {
-                let [ln_atx, inv_atx, atx, atx_r] = self.at[txi];
+                let [ln_atx, inv_atx, _, _, inv_atx_r] = self.at[txi];
                 let fast = match self.pop.whole[xi] {
                     Some(n) if rx * (ln_at - ln_atx) < 600.0 && w <= 8.0 => {
-                        let e = a / (b + x - 1.0) * (at_r / atx_r) * pow_int(at / atx, n);
+                        let e = a_bx1 * (at_r * inv_atx_r) * pow_int(at * inv_atx, n);
                         e.is_finite().then_some(e)
                     }
                     _ => None,
                 };
                 let (w3, w4);
                 if let Some(e) = fast {
-                    let sum = 1.0 + e;
-                    (w3, w4) = (1.0 / sum, e / sum);
+                    let share = 1.0 / (1.0 + e);
+                    (w3, w4) = (share, e * share);
                     // w is a whole count here (at most 8).
                     let mut k = w;
                     while k > 0.0 {
-                        product.mul(sum);
+                        product.mul(1.0 + e);
                         k -= 1.0;
                     }
                     val = base + r * ln_alpha + a3;
@@ -407,13 +412,13 @@ impl Objective for NegLogLik<'_> {
                     val = base + r * ln_alpha + m + e.libm_ln_1p();
                 }
                 dr = d_r + ln_alpha - w3 * ln_at - w4 * ln_atx;
-                dal = r / alpha - w3 * rx * inv_at - w4 * rx * inv_atx;
-                da = d_a + w4 / a;
-                db = d_b - w4 / (b + x - 1.0);
+                dal = r_alpha - rx * (w3 * inv_at + w4 * inv_atx);
+                da = d_a + w4 * inv_a;
+                db = d_b - w4 * inv_bx1;
             } else {
                 val = base + r * ln_alpha + a3;
                 dr = d_r + ln_alpha - ln_at;
-                dal = r / alpha - rx * inv_at;
+                dal = r_alpha - rx * inv_at;
                 da = d_a;
                 db = d_b;
             }

@@ -176,6 +176,12 @@ pub struct ClvModel {
 }
 
 impl ClvModel {
+    /// The band cut points `score` applies, bit for bit those of the fit
+    /// (`band_cuts` is their readable form).
+    pub fn band_cut_points(&self) -> Vec<f64> {
+        self.exact().2
+    }
+
     /// The parameters and cut points `score` uses: bit for bit those of
     /// the fit.
     fn exact(&self) -> (BgNbd, GammaGamma, Vec<f64>) {
@@ -674,20 +680,18 @@ pub fn score_batch(
         let phi = v.shapley_with(&f, &r, &alive, &ds);
         let band = stats::bin(clv, &band_cuts) as usize;
         let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
-        let mut text = |cache: &mut Cache<i64, Text>,
-                        key: Option<i64>,
-                        write: &dyn Fn(&mut String)|
-         -> Text {
-            let mut make = || {
-                label.clear();
-                write(&mut label);
-                out.text(&label)
+        let mut text =
+            |cache: &mut Cache<i64, Text>, key: Option<i64>, write: &dyn Fn(&mut String)| -> Text {
+                let mut make = || {
+                    label.clear();
+                    write(&mut label);
+                    out.text(&label)
+                };
+                match key {
+                    Some(k) => *cache.entry(k).or_insert_with(make),
+                    None => make(),
+                }
             };
-            match key {
-                Some(k) => *cache.entry(k).or_insert_with(make),
-                None => make(),
-            }
-        };
         let freq_label = text(
             // x is a count; its label is cached by its bits.
             &mut frequency_labels,

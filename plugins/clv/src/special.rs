@@ -271,7 +271,11 @@ mod tests {
         }
         p.add_ln(0.25);
         let want: f64 = factors.iter().map(|v| v.libm_ln()).sum::<f64>() + 0.25;
-        assert!((p.ln() - want).abs() < 1e-12 * want.abs(), "{} {want}", p.ln());
+        assert!(
+            (p.ln() - want).abs() < 1e-12 * want.abs(),
+            "{} {want}",
+            p.ln()
+        );
     }
 
     #[test]

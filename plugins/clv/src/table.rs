@@ -128,9 +128,9 @@ impl Serialize for AgeTable {
 impl<'de> Deserialize<'de> for AgeTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let values = decode(&text)
-            .filter(|v| v.len() % 4 == 0)
-            .ok_or_else(|| serde::de::Error::custom("the (x, T) table is not hexadecimal entries"))?;
+        let values = decode(&text).filter(|v| v.len() % 4 == 0).ok_or_else(|| {
+            serde::de::Error::custom("the (x, T) table is not hexadecimal entries")
+        })?;
         let entries: Vec<Entry> = values
             .chunks_exact(4)
             .map(|v| Entry {

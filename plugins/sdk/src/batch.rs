@@ -656,7 +656,10 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (1, Some(vec![(Some(5), Some(1.5), None), (None, Some(2.5), None)])),
+                (
+                    1,
+                    Some(vec![(Some(5), Some(1.5), None), (None, Some(2.5), None)])
+                ),
                 (2, None),
                 (3, Some(vec![(Some(9), None, None)])),
             ]
