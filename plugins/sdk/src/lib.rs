@@ -105,6 +105,13 @@
 //! `wit/plugin.wit`). The export glue converts to and from the types above,
 //! inside the sandbox; plugin code never sees the columns.
 //!
+//! A scorer whose work per customer is small can skip those conversions:
+//! override [`Scorer::fit_batch`] and [`Scorer::score_batch`], read the
+//! batch with [`CustomerBatch`] (the columns where they lie in the sandbox,
+//! records natively) and write the outputs with [`OutputColumns`], which
+//! lays them out as the host reads them and shares strings across outputs
+//! by [`Text`] handle instead of one `String` per label, name and term.
+//!
 //! # Native builds
 //!
 //! Everything here also compiles for the host target. The `export_*!` macros
