@@ -542,6 +542,10 @@ impl OutputWriter<'_> {
 
 /// What [`Scorer::score_batch`](crate::Scorer::score_batch) returns: the
 /// outputs as records or as columns, with the call's diagnostics.
+// One value per `score` call, moved once from the plugin to the glue: the
+// size of the larger variant costs nothing, and boxing it would cost an
+// allocation per call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScoredBatch {
     /// Records, as `score` returns them.
