@@ -33,7 +33,8 @@ use rapport_plugin::build;
 use rapport_plugin::host::wit::{Context, Customer, Purchases, Transaction};
 use rapport_plugin::host::{Host, HostOptions, Population};
 use rapport_plugin::{Limits, PluginKind};
-use rapport_plugin_sdk::run::{scorer_fit, scorer_score};
+use rapport_plugin_sdk::run::{scorer_fit, scorer_score_batch};
+use rapport_plugin_sdk::{CustomerBatch, ScoredBatch};
 
 const BATCH: usize = 1_000;
 const DAY: i64 = 86_400;
@@ -240,16 +241,22 @@ fn main() -> anyhow::Result<()> {
         }
         Ok((outputs, fit))
     };
-    let run_native = || -> anyhow::Result<(Vec<rapport_plugin_sdk::Output>, (f64, f64))> {
+    // The native side keeps each batch's outputs in the layout the plugin
+    // wrote them in (columns, for `clv`), as the sandboxed side does.
+    let run_native = || -> anyhow::Result<(Vec<ScoredBatch>, (f64, f64))> {
         let t = Clock::start()?;
         let model = scorer_fit::<rapport_clv::Clv>(&sdk_ctx, &native_population)
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let fit = t.read()?;
-        let mut outputs = Vec::with_capacity(n);
+        let mut outputs = Vec::with_capacity(n.div_ceil(BATCH));
         for chunk in native_population.chunks(BATCH) {
-            let scored = scorer_score::<rapport_clv::Clv>(&sdk_ctx, &model.state, chunk)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            outputs.extend(scored.outputs);
+            let scored = scorer_score_batch::<rapport_clv::Clv>(
+                &sdk_ctx,
+                &model.state,
+                CustomerBatch::records(chunk),
+            )
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+            outputs.push(scored);
         }
         Ok((outputs, fit))
     };
@@ -263,8 +270,9 @@ fn main() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
     let native_out: Vec<serde_json::Value> = run_native()?
         .0
-        .iter()
-        .map(serde_json::to_value)
+        .into_iter()
+        .flat_map(|b| b.into_scored().outputs)
+        .map(|o| serde_json::to_value(&o))
         .collect::<Result<_, _>>()?;
     anyhow::ensure!(
         wasm_out.len() == native_out.len(),

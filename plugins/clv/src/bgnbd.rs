@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{self, Objective, Report};
-use crate::special::{digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, Libm};
+use crate::special::{
+    digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, pow_int, Libm, LogProduct,
+};
 
 /// The BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -152,10 +154,20 @@ impl BgNbd {
     /// `((α+T)/(α+T+h))^(r+x)`. Hence
     /// `(1 - P(alive)) + P(alive) · ((α+T)/(α+T+h))^(r+x)`.
     pub fn p_no_purchase(&self, h: History, horizon: f64) -> f64 {
-        let pa = self.p_alive(h);
-        let u = self.alpha + h.t;
-        let silent = (-(self.r + h.x) * (horizon / u).libm_ln_1p()).libm_exp();
-        (1.0 - pa) + pa * silent
+        Self::no_purchase_given(self.p_alive(h), self.silent(h.x, h.t, horizon))
+    }
+
+    /// `((α+T)/(α+T+h))^(r+x)`: the probability that a customer alive at T
+    /// with x repeat purchases buys nothing in (T, T + h]. It depends on
+    /// (x, T) only, so customers sharing them can share it.
+    pub fn silent(&self, x: f64, t_age: f64, horizon: f64) -> f64 {
+        let u = self.alpha + t_age;
+        (-(self.r + x) * (horizon / u).libm_ln_1p()).libm_exp()
+    }
+
+    /// [`Self::p_no_purchase`] from P(alive) and [`Self::silent`].
+    pub fn no_purchase_given(p_alive: f64, silent: f64) -> f64 {
+        (1.0 - p_alive) + p_alive * silent
     }
 
     /// P(X(t) = n): the probability that a customer just acquired makes
@@ -210,6 +222,8 @@ fn log_add_exp(u: f64, v: f64) -> f64 {
 pub struct Population {
     /// Distinct x values, ascending.
     xs: Vec<f64>,
+    /// Per distinct x: x as a whole number, when it is one (counts are).
+    whole: Vec<Option<u32>>,
     /// Distinct t_x and T values, ascending.
     times: Vec<f64>,
     /// Per distinct history: index into `xs`, index of t_x and of T into
@@ -256,8 +270,13 @@ impl Population {
             .map(|&(xi, t_x, t, w)| (xi, at(t_x), at(t), w))
             .collect();
         let customers = sorted.len() as f64;
+        let whole = xs
+            .iter()
+            .map(|&x| (x.fract() == 0.0 && (0.0..1e6).contains(&x)).then_some(x as u32))
+            .collect();
         Self {
             xs,
+            whole,
             times,
             rows,
             customers,
@@ -295,10 +314,11 @@ struct NegLogLik<'p> {
     pop: &'p Population,
     penalty: f64,
     /// Per distinct x: the x-only parts of the log-likelihood and of its
-    /// gradient with respect to r, a, b, and ln(b + x - 1).
-    scratch: Vec<[f64; 5]>,
-    /// Per distinct time t: ln(α + t) and 1 / (α + t).
-    at: Vec<(f64, f64)>,
+    /// gradient with respect to r, a, b, ln(b + x - 1) and 1 / (b + x - 1).
+    scratch: Vec<[f64; 6]>,
+    /// Per distinct time t: ln(α + t), 1 / (α + t), α + t, (α + t)^r and
+    /// its inverse.
+    at: Vec<[f64; 5]>,
 }
 
 impl Objective for NegLogLik<'_> {
@@ -332,44 +352,73 @@ impl Objective for NegLogLik<'_> {
                 } else {
                     0.0
                 },
+                1.0 / (b + x - 1.0),
             ]);
         }
         self.at.clear();
-        self.at.extend(
-            self.pop
-                .times
-                .iter()
-                .map(|&t| ((alpha + t).libm_ln(), 1.0 / (alpha + t))),
-        );
+        self.at.extend(self.pop.times.iter().map(|&t| {
+            let ln_at = (alpha + t).libm_ln();
+            let at_r = (r * ln_at).libm_exp();
+            [ln_at, 1.0 / (alpha + t), alpha + t, at_r, 1.0 / at_r]
+        }));
+        let (r_alpha, inv_a) = (r / alpha, 1.0 / a);
+        // The repeat histories' ln(e^a3 + e^a4) = a3 + ln(1 + E) with
+        // E = e^(a4 - a3) = a / (b+x-1) · ((α+T)/(α+t_x))^(r+x): E comes
+        // from the per-time powers and a whole power of x, and the
+        // logarithms of all the (1 + E) are taken at once, as the logarithm
+        // of their product. Histories where that could overflow, or whose x
+        // is not whole, take logarithms and exponentials one by one.
+        let mut product = LogProduct::default();
         let (mut ll, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for &(xi, txi, ti, w) in &self.pop.rows {
             let x = self.pop.xs[xi];
-            let [base, d_r, d_a, d_b, ln_bx1] = self.scratch[xi];
+            let [base, d_r, d_a, d_b, ln_bx1, inv_bx1] = self.scratch[xi];
+            let a_bx1 = a * inv_bx1;
             let rx = r + x;
-            let (ln_at, inv_at) = self.at[ti];
+            let [ln_at, inv_at, at, at_r, _] = self.at[ti];
             let a3 = -rx * ln_at;
             let (val, dr, dal, da, db);
             if x > 0.0 {
-                let (ln_atx, inv_atx) = self.at[txi];
-                let a4 = ln_a - ln_bx1 - rx * ln_atx;
-                // ln(e^a3 + e^a4) = m + ln(1 + e^(-|a3 - a4|)), and the
-                // shares of the two terms in the sum.
-                let (m, e) = if a3 >= a4 {
-                    (a3, (a4 - a3).libm_exp())
-                } else {
-                    (a4, (a3 - a4).libm_exp())
+                let [ln_atx, inv_atx, _, _, inv_atx_r] = self.at[txi];
+                let fast = match self.pop.whole[xi] {
+                    Some(n) if rx * (ln_at - ln_atx) < 600.0 && w <= 8.0 => {
+                        let e = a_bx1 * (at_r * inv_atx_r) * pow_int(at * inv_atx, n);
+                        e.is_finite().then_some(e)
+                    }
+                    _ => None,
                 };
-                let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-                let (w3, w4) = if a3 >= a4 { (big, small) } else { (small, big) };
-                val = base + r * ln_alpha + m + e.libm_ln_1p();
+                let (w3, w4);
+                if let Some(e) = fast {
+                    let share = 1.0 / (1.0 + e);
+                    (w3, w4) = (share, e * share);
+                    // w is a whole count here (at most 8).
+                    let mut k = w;
+                    while k > 0.0 {
+                        product.mul(1.0 + e);
+                        k -= 1.0;
+                    }
+                    val = base + r * ln_alpha + a3;
+                } else {
+                    let a4 = ln_a - ln_bx1 - rx * ln_atx;
+                    // ln(e^a3 + e^a4) = m + ln(1 + e^(-|a3 - a4|)), and
+                    // the shares of the two terms in the sum.
+                    let (m, e) = if a3 >= a4 {
+                        (a3, (a4 - a3).libm_exp())
+                    } else {
+                        (a4, (a3 - a4).libm_exp())
+                    };
+                    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+                    (w3, w4) = if a3 >= a4 { (big, small) } else { (small, big) };
+                    val = base + r * ln_alpha + m + e.libm_ln_1p();
+                }
                 dr = d_r + ln_alpha - w3 * ln_at - w4 * ln_atx;
-                dal = r / alpha - w3 * rx * inv_at - w4 * rx * inv_atx;
-                da = d_a + w4 / a;
-                db = d_b - w4 / (b + x - 1.0);
+                dal = r_alpha - rx * (w3 * inv_at + w4 * inv_atx);
+                da = d_a + w4 * inv_a;
+                db = d_b - w4 * inv_bx1;
             } else {
                 val = base + r * ln_alpha + a3;
                 dr = d_r + ln_alpha - ln_at;
-                dal = r / alpha - rx * inv_at;
+                dal = r_alpha - rx * inv_at;
                 da = d_a;
                 db = d_b;
             }
@@ -379,6 +428,7 @@ impl Objective for NegLogLik<'_> {
             ga += w * da;
             gb += w * db;
         }
+        ll += product.ln();
         let n = self.pop.customers;
         // Chain rule to log-parameters: d/dθ = p · d/dp.
         let dl = [gr * r, gal * alpha, ga * a, gb * b];

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{self, Objective, Report};
-use crate::special::{digamma, ln_gamma, Libm};
+use crate::special::{digamma, ln_gamma, Libm, LogProduct};
 
 /// The Gamma-Gamma parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -68,6 +68,9 @@ pub struct Spenders {
     xs: Vec<f64>,
     /// Per distinct (x, z̄): index into `xs`, z̄, ln z̄, count.
     rows: Vec<(usize, f64, f64, f64)>,
+    /// Per distinct x: its rows (a range of `rows`), the number of
+    /// customers and Σ count · ln z̄ over them.
+    groups: Vec<(std::ops::Range<usize>, f64, f64)>,
     pub customers: f64,
     mean_zbar: f64,
 }
@@ -93,9 +96,20 @@ impl Spenders {
             }
         }
         let customers = sorted.len() as f64;
+        let mut groups: Vec<(std::ops::Range<usize>, f64, f64)> = Vec::with_capacity(xs.len());
+        for (k, &(xi, _, ln_z, w)) in rows.iter().enumerate() {
+            if groups.len() <= xi {
+                groups.push((k..k, 0.0, 0.0));
+            }
+            let g = &mut groups[xi];
+            g.0.end = k + 1;
+            g.1 += w;
+            g.2 += w * ln_z;
+        }
         Self {
             xs,
             rows,
+            groups,
             customers,
             mean_zbar: if customers > 0.0 {
                 sum / customers
@@ -151,16 +165,35 @@ impl Objective for NegLogLik<'_> {
                 x.libm_ln(),
             ]);
         }
+        // Per distinct x, the terms in ln(γ + x z̄) enter only through
+        // their sum over the group's customers, which is the logarithm of
+        // a product: one logarithm per distinct x instead of one per row.
         let (mut ll, mut gp, mut gq, mut gg) = (0.0, 0.0, 0.0, 0.0);
-        for &(xi, z, ln_z, w) in &self.data.rows {
+        for (xi, (range, count, sum_ln_z)) in self.data.groups.iter().enumerate() {
             let x = self.data.xs[xi];
             let [lg, dg_pxq, dg_px, ln_x] = self.scratch[xi];
             let px = p * x;
-            let ln_gxz = (gamma + x * z).libm_ln();
-            ll += w * (lg - lg_q + q * ln_g + (px - 1.0) * ln_z + px * ln_x - (px + q) * ln_gxz);
-            gp += w * x * (dg_pxq - dg_px + ln_z + ln_x - ln_gxz);
-            gq += w * (dg_pxq - dg_q + ln_g - ln_gxz);
-            gg += w * (q / gamma - (px + q) / (gamma + x * z));
+            let mut product = LogProduct::default();
+            let mut inverse = 0.0;
+            for &(_, z, _, w) in &self.data.rows[range.clone()] {
+                let v = gamma + x * z;
+                if w <= 8.0 {
+                    let mut k = w;
+                    while k > 0.0 {
+                        product.mul(v);
+                        k -= 1.0;
+                    }
+                } else {
+                    product.add_ln(w * v.libm_ln());
+                }
+                inverse += w / v;
+            }
+            let ln_gxz = product.ln();
+            ll += count * (lg - lg_q + q * ln_g + px * ln_x) + (px - 1.0) * sum_ln_z
+                - (px + q) * ln_gxz;
+            gp += x * (count * (dg_pxq - dg_px + ln_x) + sum_ln_z - ln_gxz);
+            gq += count * (dg_pxq - dg_q + ln_g) - ln_gxz;
+            gg += count * q / gamma - (px + q) * inverse;
         }
         let n = self.data.customers;
         let dl = [gp * p, gq * q, gg * gamma];

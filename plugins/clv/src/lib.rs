@@ -23,10 +23,12 @@ pub mod gamma_gamma;
 pub mod optim;
 pub mod special;
 pub mod summary;
+pub mod table;
 pub mod value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rapport_plugin_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -70,6 +72,23 @@ impl Scorer for Clv {
         batch: &[Customer],
     ) -> Result<Scored, PluginError> {
         score(config, ctx, model, batch)
+    }
+
+    fn fit_batch(
+        config: &Config,
+        ctx: &Ctx,
+        population: CustomerBatch<'_>,
+    ) -> Result<Fitted<ClvModel>, PluginError> {
+        fit_batch(config, ctx, &population)
+    }
+
+    fn score_batch(
+        config: &Config,
+        ctx: &Ctx,
+        model: &ClvModel,
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        score_batch(config, ctx, model, &batch)
     }
 }
 
@@ -144,11 +163,45 @@ pub struct ClvModel {
     pub reference_clv: f64,
     /// Band cut points in money, ascending.
     pub band_cuts: Vec<f64>,
+    /// D(x, T) and H(x, T, horizon) of the population's (x, T) and of the
+    /// pairs the explanation needs, so that `score` need not compute them
+    /// (empty when the population has more than [`table::MAX_ENTRIES`]).
+    #[serde(default, skip_serializing_if = "table::AgeTable::is_empty")]
+    pub at_age: table::AgeTable,
+    /// r, α, a, b, p, q, γ and the band cut points bit for bit (see
+    /// [`table::Bits`]); `score` uses these, the readable fields above are
+    /// for people.
+    #[serde(default)]
+    pub exact: table::Bits,
 }
 
 impl ClvModel {
-    fn valuer(&self) -> Valuer {
-        valuer(&self.config, self.bgnbd, self.gamma_gamma)
+    /// The band cut points `score` applies, bit for bit those of the fit
+    /// (`band_cuts` is their readable form).
+    pub fn band_cut_points(&self) -> Vec<f64> {
+        self.exact().2
+    }
+
+    /// The parameters and cut points `score` uses: bit for bit those of
+    /// the fit.
+    fn exact(&self) -> (BgNbd, GammaGamma, Vec<f64>) {
+        match self.exact.0.as_slice() {
+            [r, alpha, a, b, p, q, gamma, cuts @ ..] if cuts.len() == self.band_cuts.len() => (
+                BgNbd {
+                    r: *r,
+                    alpha: *alpha,
+                    a: *a,
+                    b: *b,
+                },
+                GammaGamma {
+                    p: *p,
+                    q: *q,
+                    gamma: *gamma,
+                },
+                cuts.to_vec(),
+            ),
+            _ => (self.bgnbd, self.gamma_gamma, self.band_cuts.clone()),
+        }
     }
 }
 
@@ -168,13 +221,26 @@ pub fn fit(
     ctx: &Ctx,
     population: &[Customer],
 ) -> Result<Fitted<ClvModel>, PluginError> {
+    fit_batch(config, ctx, &CustomerBatch::records(population))
+}
+
+/// [`fit`] on a batch in either layout (the sandbox reads the host's
+/// columns directly).
+pub fn fit_batch(
+    config: &Config,
+    ctx: &Ctx,
+    population: &CustomerBatch<'_>,
+) -> Result<Fitted<ClvModel>, PluginError> {
     let unit = config.time_unit;
     let mut odd = summary::Oddities::default();
     let mut scratch = Vec::new();
     let mut buyers: Vec<(u64, Summary)> = Vec::with_capacity(population.len());
-    for c in population {
-        if let Some(s) = summary::summarize(c, ctx.as_of, unit.days(), &mut scratch, &mut odd) {
-            buyers.push((c.subject, s));
+    let lists = population.transactions()?;
+    for i in 0..population.len() {
+        if let Some(s) =
+            summary::summarize_list(lists.get(i), ctx.as_of, unit.days(), &mut scratch, &mut odd)
+        {
+            buyers.push((population.subject(i), s));
         }
     }
     if buyers.is_empty() {
@@ -270,7 +336,16 @@ pub fn fit(
     }
 
     // The reference customer: the population's medians.
-    let median = |v: Vec<f64>| stats::quantile(&stats::sorted(v), 0.5).unwrap_or(0.0);
+    // The nearest-rank median (`stats::quantile` at 0.5) by selection
+    // rather than a full sort: the same element, in linear time.
+    let median = |mut v: Vec<f64>| {
+        if v.is_empty() {
+            return 0.0;
+        }
+        let rank = ((0.5 * v.len() as f64) - 1e-9).ceil().max(1.0) as usize;
+        let at = rank.min(v.len()) - 1;
+        *v.select_nth_unstable_by(at, f64::total_cmp).1
+    };
     let spend_median = median(pairs.iter().map(|p| p.1).collect());
     let reference_hist = History {
         x: median(histories.iter().map(|h| h.x).collect()),
@@ -297,13 +372,48 @@ pub fn fit(
     let reference_discounted = v.discounted_if_alive(reference.frequency, reference.age);
     let reference_clv = v.clv_with(&reference, reference_discounted);
 
+    // D and H of every (x, T) `score` will ask for: the customers' own and
+    // the explanation's (x_ref, T) and (x, T_ref).
+    let at_age = {
+        let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(2 * buyers.len() + 1);
+        for (_, s) in &buyers {
+            pairs.push((s.x.to_bits(), s.t.to_bits()));
+            pairs.push((reference.frequency.to_bits(), s.t.to_bits()));
+            pairs.push((s.x.to_bits(), reference.age.to_bits()));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        if pairs.len() <= table::MAX_ENTRIES {
+            let horizon = config.expected_purchases_horizon;
+            table::AgeTable::new(
+                pairs
+                    .into_iter()
+                    .map(|(x, t)| {
+                        let (x, t) = (f64::from_bits(x), f64::from_bits(t));
+                        let (discounted, expected) = v.discounted_and_expected(x, t, horizon);
+                        table::Entry {
+                            x,
+                            t,
+                            discounted,
+                            expected,
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            table::AgeTable::default()
+        }
+    };
+
     let band_cuts = match config.bands.by {
         BandsBy::Value => config.bands.cuts.clone(),
         BandsBy::Quantile => {
             // Evenly spaced in subject order, so the sample does not depend
             // on the order the host sent the population in.
             let mut order: Vec<usize> = (0..buyers.len()).collect();
-            order.sort_unstable_by_key(|&i| buyers[i].0);
+            if !buyers.is_sorted_by_key(|b| b.0) {
+                order.sort_unstable_by_key(|&i| buyers[i].0);
+            }
             let n = order.len();
             let take = n.min(BAND_SAMPLE);
             // D(x, T) once per distinct (x, T) of the sample.
@@ -313,9 +423,12 @@ pub fn fit(
                 // beyond about 214,000 customers.
                 let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
                 let f = factors(&s, &gg.params);
-                let d = *memo
-                    .entry((f.frequency.to_bits(), f.age.to_bits()))
-                    .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age));
+                let d = match at_age.get(f.frequency, f.age) {
+                    Some((d, _)) => d,
+                    None => *memo
+                        .entry((f.frequency.to_bits(), f.age.to_bits()))
+                        .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age)),
+                };
                 v.clv_with(&f, d)
             }));
             config
@@ -337,7 +450,16 @@ pub fn fit(
         reference,
         reference_discounted,
         reference_clv,
+        exact: table::Bits(
+            bg.params
+                .to_array()
+                .into_iter()
+                .chain([gg.params.p, gg.params.q, gg.params.gamma])
+                .chain(band_cuts.iter().copied())
+                .collect(),
+        ),
         band_cuts,
+        at_age,
     })
     .info(format!(
         "BG/NBD on {} purchasing customers ({} distinct histories, {} with a repeat purchase), time in {}: r = {:.4}, alpha = {:.4} {}s, a = {:.4}, b = {:.4}; {}",
@@ -404,6 +526,54 @@ pub fn score(
     model: &ClvModel,
     batch: &[Customer],
 ) -> Result<Scored, PluginError> {
+    score_batch(config, ctx, model, &CustomerBatch::records(batch)).map(ScoredBatch::into_scored)
+}
+
+/// A `HashMap` hasher with no random seed (the sandbox grants no
+/// randomness, and `std`'s default hasher seeds itself from it): FxHash's
+/// multiply-rotate. The maps here are caches whose iteration order never
+/// reaches an output.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Cache<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// What customers with the same (x, T) share: D(x, T), H(x, T, horizon)
+/// and the probability of no purchase within the churn horizon if alive.
+#[derive(Clone, Copy)]
+struct AtAge {
+    discounted: f64,
+    expected: f64,
+    silent: f64,
+}
+
+/// [`score`] on a batch in either layout, writing the outputs as columns.
+/// Work is shared between customers wherever the result depends on less
+/// than the whole customer: D, H and the silent probability per (x, T),
+/// P(alive) at the explanation's 8 corners per history (x, t_x, T), and
+/// the explanation labels per displayed number.
+pub fn score_batch(
+    config: &Config,
+    ctx: &Ctx,
+    model: &ClvModel,
+    batch: &CustomerBatch<'_>,
+) -> Result<ScoredBatch, PluginError> {
     if model.config != *config {
         return Err(PluginError::new(
             "model",
@@ -411,123 +581,173 @@ pub fn score(
         ));
     }
     let unit = config.time_unit;
-    let v = model.valuer();
-    let bg = model.bgnbd;
-    let gg = model.gamma_gamma;
+    let (bg, gg, band_cuts) = model.exact();
+    let v = valuer(config, bg, gg);
     let r = model.reference;
     let units = unit.plural();
     let mut odd = summary::Oddities::default();
     let mut scratch = Vec::new();
     let horizon = config.expected_purchases_horizon;
-    // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
-    // series per period end) and customers share (x, T) often, so they are
-    // cached per batch in a BTreeMap (std's HashMap would seed itself from
-    // randomness, which the sandbox does not grant).
-    let mut memo: BTreeMap<(u64, u64), (f64, f64)> = BTreeMap::new();
+    let lists = batch.transactions()?;
+    let mut out = OutputColumns::with_capacity(batch.len(), 9, 5);
+    let names = [
+        "expected_purchases",
+        "p_alive",
+        "expected_spend",
+        "clv",
+        "churn_risk",
+        "x",
+        "t_x",
+        "T",
+        "zbar",
+    ]
+    .map(|n| out.intern(n));
+    let no_purchase = out.intern(NO_PURCHASE);
+    let outside = out.intern("no purchase up to the as-of instant: outside the model");
+    let band_labels: Vec<Text> = config.bands.labels.iter().map(|l| out.intern(l)).collect();
     // The explanation's labels: the parts that do not depend on the
-    // customer are written once per batch (formatting is a large share of
-    // a score call's fuel in the sandbox).
-    let typical = format!(
+    // customer are written once per batch, and each label once per number
+    // it shows.
+    let typical = out.text(&format!(
         "typical customer ({}, last {} {units} ago, customer for {} {units})",
         repeat_purchases(r.frequency),
         fixed(r.recency, 1),
         fixed(r.age, 1)
-    );
+    ));
     let typical_frequency = format!(" (typical {})", fixed(r.frequency, 0));
     let typical_recency = format!(" {units} ago (typical {})", fixed(r.recency, 1));
     let typical_age = format!(" {units} (typical {})", fixed(r.age, 1));
     let typical_spend = format!(" (typical {})", fixed(r.spend, 2));
-    let one_time_spend = format!(
+    let one_time_spend = out.text(&format!(
         "no repeat purchase: spend expected at the population mean {}",
         fixed(gg.population_mean(), 2)
-    );
-    let mut outputs = Vec::with_capacity(batch.len());
-    for c in batch {
-        let Some(s) = summary::summarize(c, ctx.as_of, unit.days(), &mut scratch, &mut odd) else {
-            outputs.push(Output::new(c.subject, 0.0).label(NO_PURCHASE).because(
-                "no purchase up to the as-of instant: outside the model",
-                0.0,
-            ));
+    ));
+    let mut label = String::new();
+    let mut frequency_labels: Cache<i64, Text> = Cache::default();
+    let mut recency_labels: Cache<i64, Text> = Cache::default();
+    let mut age_labels: Cache<i64, Text> = Cache::default();
+    let mut spend_labels: Cache<i64, Text> = Cache::default();
+    // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
+    // series per period end), P(alive) at the 8 corners the next.
+    let mut at_age: Cache<(u64, u64), AtAge> = Cache::default();
+    let mut corners: Cache<(u64, u64, u64), [f64; 8]> = Cache::default();
+    let mut lookup = |x: f64, t: f64| -> AtAge {
+        *at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+            let (discounted, expected) = if let Some(found) = model.at_age.get(x, t) {
+                found
+            } else if x == r.frequency && t == r.age {
+                (
+                    model.reference_discounted,
+                    v.discounted_and_expected(x, t, horizon).1,
+                )
+            } else {
+                v.discounted_and_expected(x, t, horizon)
+            };
+            AtAge {
+                discounted,
+                expected,
+                silent: bg.silent(x, t, config.churn_horizon),
+            }
+        })
+    };
+    for i in 0..batch.len() {
+        let subject = batch.subject(i);
+        let Some(s) =
+            summary::summarize_list(lists.get(i), ctx.as_of, unit.days(), &mut scratch, &mut odd)
+        else {
+            out.push(subject, 0.0, Some(no_purchase)).term(outside, 0.0);
             continue;
         };
         let f = factors(&s, &gg);
-        let h = f.history();
-        let mut lookup = |x: f64, t: f64| -> (f64, f64) {
-            *memo
-                .entry((x.to_bits(), t.to_bits()))
-                .or_insert_with(|| v.discounted_and_expected(x, t, horizon))
-        };
-        let (d_own, h_own) = lookup(f.frequency, f.age);
-        let mut d = |x: f64, t: f64| -> f64 {
-            if x == r.frequency && t == r.age {
-                return model.reference_discounted;
-            }
-            lookup(x, t).0
-        };
-        let d_own = if f.frequency == r.frequency && f.age == r.age {
-            model.reference_discounted
-        } else {
-            d_own
-        };
-        let clv = v.clv_with(&f, d_own);
-        let p_alive = bg.p_alive(h);
-        let expected = p_alive * h_own;
+        let own = lookup(f.frequency, f.age);
+        let ds = [
+            [
+                model.reference_discounted,
+                lookup(r.frequency, f.age).discounted,
+            ],
+            [lookup(f.frequency, r.age).discounted, own.discounted],
+        ];
+        let alive = *corners
+            .entry((s.x.to_bits(), s.t_x.to_bits(), s.t.to_bits()))
+            .or_insert_with(|| v.alive_corners(&f, &r));
+        // P(alive) of the customer's own history is the corner with every
+        // factor from the customer.
+        let p_alive = alive[7];
+        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
+        let expected = p_alive * own.expected;
         let spend = gg.conditional_mean(s.x, s.zbar);
-        let churn = bg.p_no_purchase(h, config.churn_horizon);
-        let phi = v.shapley(&f, &r, &mut d);
-        let band = stats::bin(clv, &model.band_cuts) as usize;
-        let label = config
-            .bands
-            .labels
-            .get(band - 1)
-            .map_or(NO_PURCHASE, String::as_str);
-        let freq_label = labelled("", |o| push_repeat_purchases(o, s.x), &typical_frequency);
-        let recency_label = labelled(
-            "last purchase ",
-            |o| push_fixed(o, f.recency, 1),
-            &typical_recency,
+        let churn = BgNbd::no_purchase_given(p_alive, own.silent);
+        let phi = v.shapley_with(&f, &r, &alive, &ds);
+        let band = stats::bin(clv, &band_cuts) as usize;
+        let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
+        let mut text =
+            |cache: &mut Cache<i64, Text>, key: Option<i64>, write: &dyn Fn(&mut String)| -> Text {
+                let mut make = || {
+                    label.clear();
+                    write(&mut label);
+                    out.text(&label)
+                };
+                match key {
+                    Some(k) => *cache.entry(k).or_insert_with(make),
+                    None => make(),
+                }
+            };
+        let freq_label = text(
+            // x is a count; its label is cached by its bits.
+            &mut frequency_labels,
+            Some(s.x.to_bits() as i64),
+            &|o| {
+                push_repeat_purchases(o, s.x);
+                o.push_str(&typical_frequency);
+            },
         );
-        let age_label = labelled("customer for ", |o| push_fixed(o, s.t, 1), &typical_age);
+        let recency_label = text(&mut recency_labels, shown(f.recency, 1), &|o| {
+            o.push_str("last purchase ");
+            push_fixed(o, f.recency, 1);
+            o.push_str(&typical_recency);
+        });
+        let age_label = text(&mut age_labels, shown(s.t, 1), &|o| {
+            o.push_str("customer for ");
+            push_fixed(o, s.t, 1);
+            o.push_str(&typical_age);
+        });
         let spend_label = if s.x > 0.0 {
-            labelled(
-                "average repeat spend ",
-                |o| push_fixed(o, s.zbar, 2),
-                &typical_spend,
-            )
+            text(&mut spend_labels, shown(s.zbar, 2), &|o| {
+                o.push_str("average repeat spend ");
+                push_fixed(o, s.zbar, 2);
+                o.push_str(&typical_spend);
+            })
         } else {
-            one_time_spend.clone()
+            one_time_spend
         };
-        outputs.push(
-            Output::new(c.subject, clv)
-                .label(label)
-                .value("expected_purchases", expected)
-                .value("p_alive", p_alive)
-                .value("expected_spend", spend)
-                .value("clv", clv)
-                .value("churn_risk", churn)
-                .value("x", s.x)
-                .value("t_x", s.t_x)
-                .value("T", s.t)
-                .value("zbar", s.zbar)
-                .because(typical.clone(), model.reference_clv)
-                .because(freq_label, phi[0])
-                .because(recency_label, phi[1])
-                .because(age_label, phi[2])
-                .because(spend_label, phi[3]),
-        );
+        out.push(subject, clv, Some(band_label))
+            .value(names[0], expected)
+            .value(names[1], p_alive)
+            .value(names[2], spend)
+            .value(names[3], clv)
+            .value(names[4], churn)
+            .value(names[5], s.x)
+            .value(names[6], s.t_x)
+            .value(names[7], s.t)
+            .value(names[8], s.zbar)
+            .term(typical, model.reference_clv)
+            .term(freq_label, phi[0])
+            .term(recency_label, phi[1])
+            .term(age_label, phi[2])
+            .term(spend_label, phi[3]);
     }
-    let mut scored = Scored::new(outputs);
-    scored.diagnostics.extend(odd.warnings());
-    Ok(scored)
+    Ok(ScoredBatch::Columns {
+        outputs: out,
+        diagnostics: odd.warnings(),
+    })
 }
 
-/// `head`, then what `body` writes, then `tail`, in one allocation.
-fn labelled(head: &str, body: impl FnOnce(&mut String), tail: &str) -> String {
-    let mut s = String::with_capacity(head.len() + tail.len() + 24);
-    s.push_str(head);
-    body(&mut s);
-    s.push_str(tail);
-    s
+/// The integer [`push_fixed`] writes `v` from with `decimals` decimals,
+/// which identifies the text it writes; `None` where it falls back to
+/// `core::fmt`.
+fn shown(v: f64, decimals: u32) -> Option<i64> {
+    let scaled = (v * 10f64.powi(decimals as i32)).round();
+    (scaled.is_finite() && scaled.abs() < 9.0e15).then_some(scaled as i64)
 }
 
 /// "1 repeat purchase", "3 repeat purchases".

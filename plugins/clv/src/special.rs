@@ -64,6 +64,69 @@ pub fn digamma(mut x: f64) -> f64 {
     acc + x.libm_ln() - 0.5 * inv - series
 }
 
+/// `x^n` for a whole `n` by repeated squaring, in a fixed order of
+/// operations (so every target computes the same bits; `f64::powi` may
+/// be expanded differently by the compiler on different targets).
+pub fn pow_int(mut x: f64, mut n: u32) -> f64 {
+    let mut acc = 1.0;
+    while n > 0 {
+        if n & 1 == 1 {
+            acc *= x;
+        }
+        n >>= 1;
+        if n > 0 {
+            x *= x;
+        }
+    }
+    acc
+}
+
+/// The logarithm of a long product, kept as a mantissa in [1, 2) and a
+/// binary exponent so that it never overflows: `Σ ln v` over thousands of
+/// factors for the price of one logarithm, instead of one each. Factors
+/// outside [1e-300, 1e300] are logged one by one.
+#[derive(Debug, Clone, Copy)]
+pub struct LogProduct {
+    mantissa: f64,
+    exponent: i64,
+    logged: f64,
+}
+
+impl Default for LogProduct {
+    fn default() -> Self {
+        Self {
+            mantissa: 1.0,
+            exponent: 0,
+            logged: 0.0,
+        }
+    }
+}
+
+impl LogProduct {
+    /// Multiplies by `v > 0`.
+    #[inline]
+    pub fn mul(&mut self, v: f64) {
+        if !(1e-300..=1e300).contains(&v) {
+            self.logged += v.libm_ln();
+            return;
+        }
+        // mantissa < 2 and v <= 1e300: the product is a normal number.
+        let bits = (self.mantissa * v).to_bits();
+        self.exponent += ((bits >> 52) & 0x7ff) as i64 - 1023;
+        self.mantissa = f64::from_bits((bits & !(0x7ff << 52)) | (1023 << 52));
+    }
+
+    /// Adds `ln(v)` directly (for factors better logged one by one).
+    pub fn add_ln(&mut self, ln_v: f64) {
+        self.logged += ln_v;
+    }
+
+    /// The logarithm of the product.
+    pub fn ln(&self) -> f64 {
+        self.mantissa.libm_ln() + self.exponent as f64 * std::f64::consts::LN_2 + self.logged
+    }
+}
+
 /// `expm1(e) / e`, equal to 1 at `e = 0` and accurate near it.
 pub fn expm1_ratio(e: f64) -> f64 {
     if e == 0.0 {
@@ -193,6 +256,26 @@ mod tests {
                 assert_eq!(o.to_bits(), hyp_tail(big_a, a, c, *z).to_bits(), "z={z}");
             }
         }
+    }
+
+    #[test]
+    fn pow_int_and_log_products_agree_with_logs() {
+        for (x, n) in [(1.5, 0u32), (1.5, 1), (0.3, 7), (9.75, 33), (1.0001, 1000)] {
+            let want = (n as f64 * x.libm_ln()).libm_exp();
+            assert!((pow_int(x, n) - want).abs() <= 1e-13 * want, "{x}^{n}");
+        }
+        let factors = [3.5, 1e-310, 2.0, 7e299, 1e299, 0.001, 1e305, 1.0];
+        let mut p = LogProduct::default();
+        for v in factors {
+            p.mul(v);
+        }
+        p.add_ln(0.25);
+        let want: f64 = factors.iter().map(|v| v.libm_ln()).sum::<f64>() + 0.25;
+        assert!(
+            (p.ln() - want).abs() < 1e-12 * want.abs(),
+            "{} {want}",
+            p.ln()
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! `lifetimes`' `summary_data_from_transaction_data` at daily resolution.
 
 use rapport_plugin_sdk::prelude::*;
+use rapport_plugin_sdk::Transactions;
 
 /// One customer's summary, in the model's time unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,13 +90,31 @@ pub fn summarize(
     days: &mut Vec<(i64, f64)>,
     odd: &mut Oddities,
 ) -> Option<Summary> {
-    let Some(list) = &c.transactions else {
+    summarize_list(
+        c.transactions.as_deref().map(Transactions::from),
+        as_of,
+        unit_days,
+        days,
+        odd,
+    )
+}
+
+/// [`summarize`] from a customer's transaction list as the batch holds it
+/// (`None`: no list).
+pub fn summarize_list(
+    list: Option<Transactions<'_>>,
+    as_of: i64,
+    unit_days: f64,
+    days: &mut Vec<(i64, f64)>,
+    odd: &mut Oddities,
+) -> Option<Summary> {
+    let Some(list) = list else {
         odd.no_list += 1;
         return None;
     };
     days.clear();
-    for t in list {
-        let Some(at) = t.at else {
+    for k in 0..list.len() {
+        let Some(at) = list.at(k) else {
             odd.missing_at += 1;
             continue;
         };
@@ -103,7 +122,7 @@ pub fn summarize(
             odd.after_as_of += 1;
             continue;
         }
-        let amount = match t.amount {
+        let amount = match list.amount(k) {
             Some(a) if a.is_finite() => a,
             _ => {
                 odd.missing_amount += 1;
@@ -115,10 +134,13 @@ pub fn summarize(
     if days.is_empty() {
         return None;
     }
-    // Stable order by day, then sum per day in input order within the day,
-    // so the result does not depend on how the host ordered the list beyond
-    // the sum's rounding, which a sort by amount removes too.
-    days.sort_unstable_by(|p, q| p.0.cmp(&q.0).then(p.1.total_cmp(&q.1)));
+    // Order by day, then by amount within the day, so that the sums do not
+    // depend on how the host ordered the list (the host usually sends it in
+    // that order already, which is checked first).
+    let order = |p: &(i64, f64), q: &(i64, f64)| p.0.cmp(&q.0).then(p.1.total_cmp(&q.1));
+    if !days.is_sorted_by(|p, q| order(p, q).is_le()) {
+        days.sort_unstable_by(order);
+    }
     let first = days[0].0;
     let mut last = first;
     let mut repeat_days = 0u32;

@@ -122,11 +122,15 @@ impl Valuer {
             [d(r.frequency, r.age), d(r.frequency, c.age)],
             [d(c.frequency, r.age), d(c.frequency, c.age)],
         ];
-        // Masks: bit 0 frequency, 1 recency, 2 age, 3 spend from the
-        // customer. P(alive) depends on the first three factors only (8
-        // combinations) and the expected spend on frequency and spend (4),
-        // so each is computed once and the 16 values are products, the
-        // same products `clv_with` forms.
+        self.shapley_with(c, r, &self.alive_corners(c, r), &ds)
+    }
+
+    /// P(alive) at the 8 combinations of the customer's (bit set) and the
+    /// reference's frequency (bit 0), recency (bit 1) and age (bit 2):
+    /// the part of [`Self::shapley`] that depends on the history only, so
+    /// customers with the same history can share it. Entry 7 is the
+    /// customer's own P(alive).
+    pub fn alive_corners(&self, c: &Factors, r: &Factors) -> [f64; 8] {
         let pick = |mask: usize, bit: usize, own: f64, reference: f64| {
             if mask & (1 << bit) != 0 {
                 own
@@ -144,6 +148,30 @@ impl Valuer {
             };
             *slot = self.bg.p_alive(f.history());
         }
+        alive
+    }
+
+    /// [`Self::shapley`] from the customer's [`Self::alive_corners`] and
+    /// D at `ds[x from the customer][T from the customer]`.
+    pub fn shapley_with(
+        &self,
+        c: &Factors,
+        r: &Factors,
+        alive: &[f64; 8],
+        ds: &[[f64; 2]; 2],
+    ) -> [f64; 4] {
+        // Masks: bit 0 frequency, 1 recency, 2 age, 3 spend from the
+        // customer. P(alive) depends on the first three factors only (8
+        // combinations) and the expected spend on frequency and spend (4),
+        // so each is computed once and the 16 values are products, the
+        // same products `clv_with` forms.
+        let pick = |mask: usize, bit: usize, own: f64, reference: f64| {
+            if mask & (1 << bit) != 0 {
+                own
+            } else {
+                reference
+            }
+        };
         // Index: bit 0 frequency, bit 1 spend.
         let mut spend = [0.0; 4];
         for (i, slot) in spend.iter_mut().enumerate() {

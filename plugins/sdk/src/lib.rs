@@ -105,6 +105,13 @@
 //! `wit/plugin.wit`). The export glue converts to and from the types above,
 //! inside the sandbox; plugin code never sees the columns.
 //!
+//! A scorer whose work per customer is small can skip those conversions:
+//! override [`Scorer::fit_batch`] and [`Scorer::score_batch`], read the
+//! batch with [`CustomerBatch`] (the columns where they lie in the sandbox,
+//! records natively) and write the outputs with [`OutputColumns`], which
+//! lays them out as the host reads them and shares strings across outputs
+//! by [`Text`] handle instead of one `String` per label, name and term.
+//!
 //! # Native builds
 //!
 //! Everything here also compiles for the host target. The `export_*!` macros
@@ -188,6 +195,12 @@ pub use types::{
 #[doc(hidden)]
 pub mod columns;
 
+mod batch;
+pub use batch::{
+    CustomerBatch, OutputColumns, OutputWriter, ScoredBatch, Text, TextWriter, TransactionLists,
+    Transactions,
+};
+
 pub mod stats;
 
 mod rng;
@@ -197,9 +210,9 @@ pub use rng::Rng;
 pub mod prelude {
     pub use crate::stats;
     pub use crate::{
-        Contribution, Ctx, Customer, Delivery, Diagnostic, Fitted, Interaction, NamedValue, Output,
-        PluginError, Previous, Purchases, Referral, Rng, Scored, Scorer, Segmenter, Severity,
-        Supplier, SupplierRater, Transaction, DAY,
+        Contribution, Ctx, Customer, CustomerBatch, Delivery, Diagnostic, Fitted, Interaction,
+        NamedValue, Output, OutputColumns, PluginError, Previous, Purchases, Referral, Rng, Scored,
+        ScoredBatch, Scorer, Segmenter, Severity, Supplier, SupplierRater, Text, Transaction, DAY,
     };
 }
 
@@ -441,6 +454,31 @@ pub trait Scorer {
         model: &Self::Model,
         batch: &[Customer],
     ) -> Result<Scored, PluginError>;
+
+    /// `fit` on the batch as the host sent it. The default turns it into
+    /// records and calls [`Self::fit`]; a plugin overrides it to read the
+    /// columns directly (see [`CustomerBatch`]). Native runs ([`run`]) call
+    /// this too, with a batch over records, so both paths are tested alike.
+    fn fit_batch(
+        config: &Self::Config,
+        ctx: &Ctx,
+        population: CustomerBatch<'_>,
+    ) -> Result<Fitted<Self::Model>, PluginError> {
+        Self::fit(config, ctx, &population.into_records()?)
+    }
+
+    /// `score` on the batch as the host sent it. The default turns it into
+    /// records and calls [`Self::score`]; a plugin overrides it to read the
+    /// columns directly and to write its outputs as columns
+    /// ([`OutputColumns`], [`ScoredBatch::Columns`]).
+    fn score_batch(
+        config: &Self::Config,
+        ctx: &Ctx,
+        model: &Self::Model,
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        Self::score(config, ctx, model, &batch.into_records()?).map(ScoredBatch::Records)
+    }
 }
 
 /// A plugin of kind `segmenter`: assigns customers to named segments (the
@@ -553,21 +591,49 @@ pub mod run {
         score(&config, &Ctx::from(ctx), &model, batch)
     }
 
-    /// `fit` of a [`Scorer`], as the host calls it.
+    /// `fit` of a [`Scorer`], as the host calls it (through
+    /// [`Scorer::fit_batch`]).
     pub fn scorer_fit<S: Scorer>(
         ctx: &Context,
         population: &[Customer],
     ) -> Result<wit::Model, PluginError> {
-        fit_with(ctx, population, S::fit)
+        scorer_fit_batch::<S>(ctx, CustomerBatch::records(population))
     }
 
-    /// `score` of a [`Scorer`], as the host calls it.
+    /// `fit` of a [`Scorer`] on a batch in either layout.
+    pub fn scorer_fit_batch<S: Scorer>(
+        ctx: &Context,
+        population: CustomerBatch<'_>,
+    ) -> Result<wit::Model, PluginError> {
+        let config: S::Config = parse_config(&ctx.config)?;
+        let fitted = S::fit_batch(&config, &Ctx::from(ctx), population)?;
+        Ok(wit::Model {
+            state: encode_model(&fitted.model)?,
+            diagnostics: fitted.diagnostics,
+        })
+    }
+
+    /// `score` of a [`Scorer`], as the host calls it (through
+    /// [`Scorer::score_batch`]), with the outputs as records.
     pub fn scorer_score<S: Scorer>(
         ctx: &Context,
         model: &[u8],
         batch: &[Customer],
     ) -> Result<Scored, PluginError> {
-        score_with(ctx, model, batch, S::score)
+        scorer_score_batch::<S>(ctx, model, CustomerBatch::records(batch))
+            .map(ScoredBatch::into_scored)
+    }
+
+    /// `score` of a [`Scorer`] on a batch in either layout, with the outputs
+    /// in the layout the plugin wrote them in.
+    pub fn scorer_score_batch<S: Scorer>(
+        ctx: &Context,
+        model: &[u8],
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        let config: S::Config = parse_config(&ctx.config)?;
+        let model: S::Model = decode_model(model)?;
+        S::score_batch(&config, &Ctx::from(ctx), &model, batch)
     }
 
     /// `fit` of a [`Segmenter`], as the host calls it.
@@ -624,15 +690,15 @@ pub mod __private {
 
     impl<T: Scorer> scorer::exports::rapport::plugin::scoring::Guest for ScorerExport<T> {
         fn fit(ctx: Context, population: wit::Customers) -> Result<wit::Model, PluginError> {
-            run::scorer_fit::<T>(&ctx, &columns::customers(population)?)
+            run::scorer_fit_batch::<T>(&ctx, CustomerBatch::columns(population))
         }
         fn score(
             ctx: Context,
             model: Vec<u8>,
             batch: wit::Customers,
         ) -> Result<wit::Scored, PluginError> {
-            let batch = columns::customers(batch)?;
-            run::scorer_score::<T>(&ctx, &model, &batch).map(columns::scored)
+            run::scorer_score_batch::<T>(&ctx, &model, CustomerBatch::columns(batch))
+                .map(ScoredBatch::into_wire)
         }
     }
 

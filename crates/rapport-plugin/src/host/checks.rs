@@ -2,8 +2,6 @@
 //! reports and audits; these checks keep it to the shape the contract
 //! promises and to a size proportional to the batch.
 
-use std::collections::HashSet;
-
 use super::wit::{Diagnostic, Outputs, Scored, NO_LABEL};
 
 /// Longest `label` of an output, in bytes.
@@ -186,15 +184,19 @@ pub fn check_scored(scored: &mut Scored, subjects: &[u64]) -> Result<(), Refusal
     // holds one is every string checked again to name the first output
     // that uses it.
     let control = outputs.text.chars().any(char::is_control);
-    let batch: HashSet<u64> = subjects.iter().copied().collect();
-    let mut seen = HashSet::with_capacity(outputs.len());
+    // The batch's subjects sorted, and which of them an output named: a
+    // binary search per output instead of two hash-set operations.
+    let mut batch: Vec<u64> = subjects.to_vec();
+    batch.sort_unstable();
+    batch.dedup();
+    let mut seen = vec![false; batch.len()];
     for (i, o) in outputs.iter().enumerate() {
         let subject = o.subject();
         let at = |what: String| Refusal::Invalid(format!("output {i} (subject {subject}): {what}"));
-        if !batch.contains(&subject) {
+        let Ok(k) = batch.binary_search(&subject) else {
             return Err(at("names a subject that is not in the batch".into()));
-        }
-        if !seen.insert(subject) {
+        };
+        if std::mem::replace(&mut seen[k], true) {
             return Err(at("names the subject a second time".into()));
         }
         let score = o.score();

@@ -1,0 +1,219 @@
+//! D(x, T) and H(x, T, horizon) per (x, T), computed once at fit and
+//! carried in the model so that no `score` call computes them again.
+//!
+//! D needs a hypergeometric series at the end of every CLV period, which
+//! made it most of `score`'s work when every batch computed it for its own
+//! customers (each call of the host starts from the model alone). The fit
+//! computes it for every (x, T) of the population anyway (for the band cut
+//! points), plus the pairs the explanation needs, (x_ref, T) and
+//! (x, T_ref); the table keeps them, up to [`MAX_ENTRIES`]. A pair missing
+//! from the table (a population with more distinct pairs, a customer
+//! scored who was not fitted on) is computed in `score` as before, by the
+//! same function, so the values are the same bits either way.
+//!
+//! The entries are stored as one string of hexadecimal IEEE 754 bits
+//! (x, T, D, H per entry, sorted by x then T), which a `score` call decodes
+//! several times faster than a JSON array of the same numbers, and bit for
+//! bit (see [`Bits`]).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Most entries the model carries (256 KiB of numbers).
+pub const MAX_ENTRIES: usize = 8192;
+
+/// One entry: (x, T) and D(x, T), H(x, T, horizon).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry {
+    pub x: f64,
+    pub t: f64,
+    pub discounted: f64,
+    pub expected: f64,
+}
+
+/// The entries, sorted by (x, T) (both non-negative, so by their bits).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgeTable {
+    entries: Vec<Entry>,
+}
+
+fn key(x: f64, t: f64) -> (u64, u64) {
+    (x.to_bits(), t.to_bits())
+}
+
+impl AgeTable {
+    /// A table of `entries` (any order; duplicates removed).
+    pub fn new(mut entries: Vec<Entry>) -> Self {
+        entries.sort_unstable_by_key(|e| key(e.x, e.t));
+        entries.dedup_by_key(|e| key(e.x, e.t));
+        Self { entries }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// D(x, T) and H(x, T, horizon), if the table has them.
+    pub fn get(&self, x: f64, t: f64) -> Option<(f64, f64)> {
+        let k = key(x, t);
+        self.entries
+            .binary_search_by_key(&k, |e| key(e.x, e.t))
+            .ok()
+            .map(|i| (self.entries[i].discounted, self.entries[i].expected))
+    }
+}
+
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `values` as 16 hexadecimal digits of IEEE 754 bits each.
+fn encode(values: impl Iterator<Item = f64>, capacity: usize) -> String {
+    let mut text = String::with_capacity(capacity * 16);
+    for v in values {
+        let bits = v.to_bits();
+        for shift in (0..16).rev() {
+            text.push(char::from(DIGITS[(bits >> (shift * 4)) as usize & 15]));
+        }
+    }
+    text
+}
+
+/// The value of each hexadecimal digit byte; 0xff for every other byte.
+const NIBBLES: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 16 {
+        t[DIGITS[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The inverse of [`encode`]; `None` unless `text` is a whole number of
+/// 16-digit lowercase hexadecimal values. One table look-up per digit and
+/// one check per value: `score` decodes the model's table on every call.
+fn decode(text: &str) -> Option<Vec<f64>> {
+    let bytes = text.as_bytes();
+    if bytes.len() % 16 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 16);
+    for digits in bytes.chunks_exact(16) {
+        let (mut bits, mut bad) = (0u64, 0u8);
+        for &b in digits {
+            let n = NIBBLES[b as usize];
+            bad |= n;
+            bits = bits << 4 | u64::from(n & 15);
+        }
+        if bad > 15 {
+            return None;
+        }
+        out.push(f64::from_bits(bits));
+    }
+    Some(out)
+}
+
+impl Serialize for AgeTable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let values = self
+            .entries
+            .iter()
+            .flat_map(|e| [e.x, e.t, e.discounted, e.expected]);
+        s.serialize_str(&encode(values, self.entries.len() * 4))
+    }
+}
+
+impl<'de> Deserialize<'de> for AgeTable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let values = decode(&text).filter(|v| v.len() % 4 == 0).ok_or_else(|| {
+            serde::de::Error::custom("the (x, T) table is not hexadecimal entries")
+        })?;
+        let entries: Vec<Entry> = values
+            .chunks_exact(4)
+            .map(|v| Entry {
+                x: v[0],
+                t: v[1],
+                discounted: v[2],
+                expected: v[3],
+            })
+            .collect();
+        if entries
+            .windows(2)
+            .any(|w| key(w[0].x, w[0].t) >= key(w[1].x, w[1].t))
+        {
+            return Err(serde::de::Error::custom(
+                "the (x, T) table is not sorted by (x, T)",
+            ));
+        }
+        Ok(Self { entries })
+    }
+}
+
+/// Numbers kept bit for bit in the model. JSON numbers are written in
+/// their shortest decimal form, and `serde_json` (built without its
+/// `float_roundtrip` feature, which the plugin's bytes must not depend on)
+/// may read such a number back one unit in the last place off. The fitted
+/// parameters and the band cut points must not move: a customer whose
+/// value is a cut point (the cut points are values of sampled customers)
+/// would change band between `fit` and `score`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bits(pub Vec<f64>);
+
+impl Serialize for Bits {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(self.0.iter().copied(), self.0.len()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        decode(&text)
+            .map(Bits)
+            .ok_or_else(|| serde::de::Error::custom("exact numbers that are not hexadecimal"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_bit_for_bit_and_finds_entries() {
+        let table = AgeTable::new(vec![
+            Entry {
+                x: 2.0,
+                t: 38.857142857142854,
+                discounted: 1.2345678901234567,
+                expected: 0.1,
+            },
+            Entry {
+                x: 0.0,
+                t: 1.0 / 3.0,
+                discounted: f64::MIN_POSITIVE,
+                expected: 0.0,
+            },
+        ]);
+        let json = serde_json::to_string(&table).expect("serialise");
+        let back: AgeTable = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, table);
+        assert_eq!(
+            back.get(2.0, 38.857142857142854),
+            Some((1.2345678901234567, 0.1))
+        );
+        assert_eq!(back.get(0.0, 1.0 / 3.0), Some((f64::MIN_POSITIVE, 0.0)));
+        assert_eq!(back.get(1.0, 1.0), None);
+        assert!(serde_json::from_str::<AgeTable>("\"00ff\"").is_err());
+        let bits = Bits(vec![0.1 + 0.2, -0.0, f64::MAX]);
+        let back: Bits =
+            serde_json::from_str(&serde_json::to_string(&bits).expect("serialise")).expect("parse");
+        assert_eq!(
+            back.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            bits.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(serde_json::from_str::<AgeTable>(&json.replace('a', "g")).is_err());
+    }
+}

@@ -1,0 +1,754 @@
+//! Column-level access to a batch, for plugins whose cost per customer is
+//! small enough that building one [`Customer`] per record (and one
+//! [`Output`](crate::Output) with its own strings per result) would be most
+//! of the work.
+//!
+//! * [`CustomerBatch`] reads a batch where it lies: in the columns of
+//!   `rapport:plugin@0.2.0` inside the sandbox, or in a slice of
+//!   [`Customer`]s natively (tests, benchmarks). Both give the same values,
+//!   so one code path serves both.
+//! * [`OutputColumns`] writes outputs straight into the columns and string
+//!   table the host reads, with strings shared across outputs by handle
+//!   ([`Text`]) instead of one `String` per label, name and term.
+//!
+//! A plugin opts in by overriding [`Scorer::fit_batch`](crate::Scorer::fit_batch)
+//! and [`Scorer::score_batch`](crate::Scorer::score_batch); the defaults turn
+//! the batch into records and call `fit` and `score`, exactly as before.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::types::{Contribution, Customer, NamedValue, Output, Scored, Transaction};
+use crate::wit as w;
+use crate::{Diagnostic, PluginError};
+
+fn malformed(what: String) -> PluginError {
+    PluginError::new("input", format!("malformed batch from the host: {what}"))
+}
+
+/// Marks the rows listed in `missing`; empty when none is.
+fn absent(missing: &[u32], rows: usize, what: &str) -> Result<Vec<bool>, PluginError> {
+    let mut absent = Vec::new();
+    if !missing.is_empty() {
+        absent = vec![false; rows];
+        for &m in missing {
+            *absent.get_mut(m as usize).ok_or_else(|| {
+                malformed(format!("`{what}` lists row {m} of {rows} as missing"))
+            })? = true;
+        }
+    }
+    Ok(absent)
+}
+
+/// The customers of one call, as the host sent them.
+#[derive(Debug)]
+pub struct CustomerBatch<'a>(Inner<'a>);
+
+#[derive(Debug)]
+enum Inner<'a> {
+    Records(&'a [Customer]),
+    Columns(Box<w::Customers>),
+}
+
+impl<'a> CustomerBatch<'a> {
+    /// A batch over records (native runs, tests).
+    pub fn records(records: &'a [Customer]) -> Self {
+        Self(Inner::Records(records))
+    }
+
+    /// A batch over the wire's columns, as the export glue receives them.
+    pub fn columns(columns: w::Customers) -> Self {
+        Self(Inner::Columns(Box::new(columns)))
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Inner::Records(r) => r.len(),
+            Inner::Columns(c) => c.subject.len(),
+        }
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The subject handle of customer `i` (see [`Customer::subject`]).
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not below [`Self::len`].
+    pub fn subject(&self, i: usize) -> u64 {
+        match &self.0 {
+            Inner::Records(r) => r[i].subject,
+            Inner::Columns(c) => c.subject[i],
+        }
+    }
+
+    /// The purchases of every customer (`transactions.at`, `.amount`,
+    /// `.quantity`), checked once for the whole batch.
+    pub fn transactions(&self) -> Result<TransactionLists<'_>, PluginError> {
+        match &self.0 {
+            Inner::Records(r) => Ok(TransactionLists(ListsInner::Records(r))),
+            Inner::Columns(c) => {
+                let n = c.subject.len();
+                let Some(t) = &c.transactions else {
+                    return Ok(TransactionLists(ListsInner::None));
+                };
+                if t.ends.len() != n {
+                    return Err(malformed(format!(
+                        "`transactions` has {} ends for {n} records",
+                        t.ends.len()
+                    )));
+                }
+                if let Some(w) = t.ends.windows(2).find(|w| w[1] < w[0]) {
+                    return Err(malformed(format!(
+                        "`transactions` ends go backwards ({} then {})",
+                        w[0], w[1]
+                    )));
+                }
+                let rows = t.ends.last().copied().unwrap_or(0) as usize;
+                fn col<'c, T>(
+                    c: Option<(&'c [T], &[u32])>,
+                    rows: usize,
+                    what: &str,
+                ) -> Result<Option<Col<'c, T>>, PluginError> {
+                    let Some((values, missing)) = c else {
+                        return Ok(None);
+                    };
+                    if values.len() != rows {
+                        return Err(malformed(format!(
+                            "`{what}` has {} values for {rows} rows",
+                            values.len()
+                        )));
+                    }
+                    Ok(Some(Col {
+                        values,
+                        absent: absent(missing, rows, what)?,
+                    }))
+                }
+                Ok(TransactionLists(ListsInner::Columns(Box::new(TxColumns {
+                    ends: &t.ends,
+                    absent: absent(&t.missing, n, "transactions")?,
+                    at: col(
+                        t.at.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                        rows,
+                        "transactions.at",
+                    )?,
+                    amount: col(
+                        t.amount.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                        rows,
+                        "transactions.amount",
+                    )?,
+                    quantity: col(
+                        t.quantity.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                        rows,
+                        "transactions.quantity",
+                    )?,
+                }))))
+            }
+        }
+    }
+
+    /// The batch as one [`Customer`] per record: borrowed when it is
+    /// records already, converted from the columns otherwise.
+    pub fn into_records(self) -> Result<Cow<'a, [Customer]>, PluginError> {
+        match self.0 {
+            Inner::Records(r) => Ok(Cow::Borrowed(r)),
+            Inner::Columns(c) => crate::columns::customers(*c).map(Cow::Owned),
+        }
+    }
+}
+
+/// A column of copyable values with its absent rows.
+#[derive(Debug)]
+struct Col<'a, T> {
+    values: &'a [T],
+    absent: Vec<bool>,
+}
+
+impl<T: Copy> Col<'_, T> {
+    #[inline]
+    fn get(&self, k: usize) -> Option<T> {
+        if self.absent.get(k).copied().unwrap_or(false) {
+            None
+        } else {
+            self.values.get(k).copied()
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TxColumns<'a> {
+    ends: &'a [u32],
+    absent: Vec<bool>,
+    at: Option<Col<'a, i64>>,
+    amount: Option<Col<'a, f64>>,
+    quantity: Option<Col<'a, i64>>,
+}
+
+/// The transaction lists of a batch: [`Self::get`] gives customer `i`'s.
+#[derive(Debug)]
+pub struct TransactionLists<'a>(ListsInner<'a>);
+
+#[derive(Debug)]
+enum ListsInner<'a> {
+    Records(&'a [Customer]),
+    Columns(Box<TxColumns<'a>>),
+    /// No transaction field was granted.
+    None,
+}
+
+impl TransactionLists<'_> {
+    /// Customer `i`'s purchases; `None` when the customer has no list (no
+    /// `transactions.*` field granted), as opposed to an empty one.
+    pub fn get(&self, i: usize) -> Option<Transactions<'_>> {
+        match &self.0 {
+            ListsInner::Records(r) => r
+                .get(i)
+                .and_then(|c| c.transactions.as_deref())
+                .map(|t| Transactions(TxInner::Records(t))),
+            ListsInner::Columns(t) => {
+                if t.absent.get(i).copied().unwrap_or(false) {
+                    return None;
+                }
+                let end = *t.ends.get(i)? as usize;
+                let start = if i == 0 { 0 } else { t.ends[i - 1] as usize };
+                Some(Transactions(TxInner::Columns {
+                    cols: t,
+                    start,
+                    len: end - start,
+                }))
+            }
+            ListsInner::None => None,
+        }
+    }
+}
+
+/// One customer's purchases, in the order the host sent them.
+#[derive(Debug, Clone, Copy)]
+pub struct Transactions<'a>(TxInner<'a>);
+
+impl<'a> From<&'a [Transaction]> for Transactions<'a> {
+    fn from(list: &'a [Transaction]) -> Self {
+        Self(TxInner::Records(list))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TxInner<'a> {
+    Records(&'a [Transaction]),
+    Columns {
+        cols: &'a TxColumns<'a>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl Transactions<'_> {
+    /// Number of purchases.
+    pub fn len(&self) -> usize {
+        match self.0 {
+            TxInner::Records(t) => t.len(),
+            TxInner::Columns { len, .. } => len,
+        }
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// When purchase `k` happened (see [`Transaction::at`]); `None` past
+    /// the end.
+    #[inline]
+    pub fn at(&self, k: usize) -> Option<i64> {
+        match self.0 {
+            TxInner::Records(t) => t.get(k)?.at,
+            TxInner::Columns { cols, start, len } => {
+                (k < len).then_some(())?;
+                cols.at.as_ref()?.get(start + k)
+            }
+        }
+    }
+
+    /// What purchase `k` was worth (see [`Transaction::amount`]).
+    #[inline]
+    pub fn amount(&self, k: usize) -> Option<f64> {
+        match self.0 {
+            TxInner::Records(t) => t.get(k)?.amount,
+            TxInner::Columns { cols, start, len } => {
+                (k < len).then_some(())?;
+                cols.amount.as_ref()?.get(start + k)
+            }
+        }
+    }
+
+    /// How much purchase `k` bought (see [`Transaction::quantity`]).
+    #[inline]
+    pub fn quantity(&self, k: usize) -> Option<i64> {
+        match self.0 {
+            TxInner::Records(t) => t.get(k)?.quantity,
+            TxInner::Columns { cols, start, len } => {
+                (k < len).then_some(())?;
+                cols.quantity.as_ref()?.get(start + k)
+            }
+        }
+    }
+}
+
+/// A string of an [`OutputColumns`] table: write it once, use it in any
+/// number of outputs of the same call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(u32);
+
+/// Appends to the text of one string of an [`OutputColumns`] table (see
+/// [`OutputColumns::text_with`]).
+pub struct TextWriter<'a>(&'a mut String);
+
+impl TextWriter<'_> {
+    /// Appends `s`.
+    pub fn push_str(&mut self, s: &str) {
+        self.0.push_str(s);
+    }
+
+    /// Appends `c`.
+    pub fn push(&mut self, c: char) {
+        self.0.push(c);
+    }
+}
+
+impl fmt::Write for TextWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.push_str(s);
+        Ok(())
+    }
+}
+
+/// The outputs of one `score` call laid out as the host reads them: one
+/// entry per output in `subject`, `score`, `label`, the named values and
+/// explanation terms of all outputs one after the other, and every string
+/// once in a table, named by [`Text`] handles. Outputs keep the order they
+/// were pushed in.
+///
+/// ```
+/// use rapport_plugin_sdk::OutputColumns;
+///
+/// let mut out = OutputColumns::default();
+/// let high = out.intern("high");
+/// let p_alive = out.intern("p_alive");
+/// let why = out.text("bought 3 times");
+/// out.push(7, 120.0, Some(high)).value(p_alive, 0.9).term(why, 120.0);
+/// out.push(8, 95.5, Some(high)).value(p_alive, 0.7).term(why, 95.5);
+/// let outputs = out.into_outputs();
+/// assert_eq!(outputs[1].label.as_deref(), Some("high"));
+/// assert_eq!(outputs[1].explanation[0].label, "bought 3 times");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputColumns {
+    subject: Vec<u64>,
+    score: Vec<f64>,
+    label: Vec<u32>,
+    value_count: Vec<u32>,
+    value_name: Vec<u32>,
+    value: Vec<f64>,
+    term_count: Vec<u32>,
+    term_label: Vec<u32>,
+    term_value: Vec<f64>,
+    text: String,
+    ends: Vec<u32>,
+    interned: BTreeMap<String, u32>,
+}
+
+/// The `label` entry of an output without one.
+const NO_LABEL: u32 = u32::MAX;
+
+impl OutputColumns {
+    /// Room for `outputs` outputs of `values` named values and `terms`
+    /// explanation terms each.
+    pub fn with_capacity(outputs: usize, values: usize, terms: usize) -> Self {
+        Self {
+            subject: Vec::with_capacity(outputs),
+            score: Vec::with_capacity(outputs),
+            label: Vec::with_capacity(outputs),
+            value_count: Vec::with_capacity(outputs),
+            value_name: Vec::with_capacity(outputs * values),
+            value: Vec::with_capacity(outputs * values),
+            term_count: Vec::with_capacity(outputs),
+            term_label: Vec::with_capacity(outputs * terms),
+            term_value: Vec::with_capacity(outputs * terms),
+            ..Self::default()
+        }
+    }
+
+    /// Number of outputs.
+    pub fn len(&self) -> usize {
+        self.subject.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.subject.is_empty()
+    }
+
+    fn end_string(&mut self) -> Text {
+        self.ends.push(self.text.len() as u32);
+        Text((self.ends.len() - 1) as u32)
+    }
+
+    /// Adds `s` to the table as a new string.
+    pub fn text(&mut self, s: &str) -> Text {
+        self.text.push_str(s);
+        self.end_string()
+    }
+
+    /// Adds the string `write` writes to the table, without building it
+    /// apart first.
+    pub fn text_with(&mut self, write: impl FnOnce(&mut TextWriter<'_>)) -> Text {
+        write(&mut TextWriter(&mut self.text));
+        self.end_string()
+    }
+
+    /// `s` from the table if it was interned before, else added. For the
+    /// strings many outputs share (value names, labels).
+    pub fn intern(&mut self, s: &str) -> Text {
+        if let Some(&i) = self.interned.get(s) {
+            return Text(i);
+        }
+        let t = self.text(s);
+        self.interned.insert(s.to_owned(), t.0);
+        t
+    }
+
+    /// The text of a string of the table.
+    pub fn get(&self, t: Text) -> &str {
+        let i = t.0 as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// Starts the output of `subject`; add its values and terms to what this
+    /// returns.
+    pub fn push(&mut self, subject: u64, score: f64, label: Option<Text>) -> OutputWriter<'_> {
+        self.subject.push(subject);
+        self.score.push(score);
+        self.label.push(label.map_or(NO_LABEL, |t| t.0));
+        self.value_count.push(0);
+        self.term_count.push(0);
+        OutputWriter(self)
+    }
+
+    /// Appends an output built the record way, its strings added as they
+    /// come.
+    pub fn push_output(&mut self, o: &Output) {
+        let label = o.label.as_deref().map(|l| self.intern(l));
+        let names: Vec<Text> = o.values.iter().map(|v| self.intern(&v.name)).collect();
+        let terms: Vec<Text> = o.explanation.iter().map(|c| self.text(&c.label)).collect();
+        let mut w = self.push(o.subject, o.score, label);
+        for (n, v) in names.into_iter().zip(&o.values) {
+            w = w.value(n, v.value);
+        }
+        for (t, c) in terms.into_iter().zip(&o.explanation) {
+            w = w.term(t, c.value);
+        }
+    }
+
+    /// The outputs as records (native runs, tests).
+    pub fn into_outputs(self) -> Vec<Output> {
+        let get = |i: u32| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+            self.text[start..self.ends[i] as usize].to_owned()
+        };
+        let (mut v, mut c) = (0usize, 0usize);
+        (0..self.subject.len())
+            .map(|i| {
+                let nv = self.value_count[i] as usize;
+                let values = (v..v + nv)
+                    .map(|k| NamedValue {
+                        name: get(self.value_name[k]),
+                        value: self.value[k],
+                    })
+                    .collect();
+                v += nv;
+                let nt = self.term_count[i] as usize;
+                let explanation = (c..c + nt)
+                    .map(|k| Contribution {
+                        label: get(self.term_label[k]),
+                        value: self.term_value[k],
+                    })
+                    .collect();
+                c += nt;
+                Output {
+                    subject: self.subject[i],
+                    score: self.score[i],
+                    label: (self.label[i] != NO_LABEL).then(|| get(self.label[i])),
+                    values,
+                    explanation,
+                }
+            })
+            .collect()
+    }
+
+    /// The wire layout, moved over as it is.
+    pub(crate) fn into_wire(self) -> w::Outputs {
+        w::Outputs {
+            subject: self.subject,
+            score: self.score,
+            label: self.label,
+            value_count: self.value_count,
+            value_name: self.value_name,
+            value: self.value,
+            term_count: self.term_count,
+            term_label: self.term_label,
+            term_value: self.term_value,
+            strings: w::Strings {
+                text: self.text,
+                ends: self.ends,
+            },
+        }
+    }
+}
+
+/// The output being written (see [`OutputColumns::push`]).
+pub struct OutputWriter<'a>(&'a mut OutputColumns);
+
+impl OutputWriter<'_> {
+    /// Appends a named value, e.g. `p_alive`.
+    pub fn value(self, name: Text, value: f64) -> Self {
+        let o = &mut *self.0;
+        o.value_name.push(name.0);
+        o.value.push(value);
+        if let Some(c) = o.value_count.last_mut() {
+            *c += 1;
+        }
+        self
+    }
+
+    /// Appends a term of the explanation: a label and its signed
+    /// contribution in the score's unit.
+    pub fn term(self, label: Text, contribution: f64) -> Self {
+        let o = &mut *self.0;
+        o.term_label.push(label.0);
+        o.term_value.push(contribution);
+        if let Some(c) = o.term_count.last_mut() {
+            *c += 1;
+        }
+        self
+    }
+}
+
+/// What [`Scorer::score_batch`](crate::Scorer::score_batch) returns: the
+/// outputs as records or as columns, with the call's diagnostics.
+// One value per `score` call, moved once from the plugin to the glue: the
+// size of the larger variant costs nothing, and boxing it would cost an
+// allocation per call.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScoredBatch {
+    /// Records, as `score` returns them.
+    Records(Scored),
+    /// Columns, written with [`OutputColumns`].
+    Columns {
+        /// One entry per subject of the batch, in batch order.
+        outputs: OutputColumns,
+        /// Notes for the operator. Never put personal data in them.
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+impl ScoredBatch {
+    /// The outputs as records.
+    pub fn into_scored(self) -> Scored {
+        match self {
+            Self::Records(s) => s,
+            Self::Columns {
+                outputs,
+                diagnostics,
+            } => Scored {
+                outputs: outputs.into_outputs(),
+                diagnostics,
+            },
+        }
+    }
+
+    /// The wire layout of `rapport:plugin@0.2.0`.
+    pub(crate) fn into_wire(self) -> w::Scored {
+        match self {
+            Self::Records(s) => crate::columns::scored(s),
+            Self::Columns {
+                outputs,
+                diagnostics,
+            } => w::Scored {
+                outputs: outputs.into_wire(),
+                diagnostics,
+            },
+        }
+    }
+}
+
+impl From<Scored> for ScoredBatch {
+    fn from(s: Scored) -> Self {
+        Self::Records(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire() -> w::Customers {
+        w::Customers {
+            subject: vec![1, 2, 3],
+            signup: None,
+            country: None,
+            region: None,
+            purchases: w::Purchases {
+                count: None,
+                days: None,
+                first: None,
+                last: None,
+                total_amount: None,
+                total_quantity: None,
+            },
+            transactions: Some(w::Transactions {
+                ends: vec![2, 2, 3],
+                missing: vec![1],
+                at: Some(w::Instants {
+                    values: vec![5, 0, 9],
+                    missing: vec![1],
+                }),
+                amount: Some(w::Numbers {
+                    values: vec![1.5, 2.5, 0.0],
+                    missing: vec![2],
+                }),
+                quantity: None,
+                channel: None,
+            }),
+            interactions: None,
+            referrals: None,
+            previous: None,
+        }
+    }
+
+    /// The same purchases read from the columns and from the records the
+    /// columns convert to.
+    #[test]
+    fn columns_and_records_read_the_same() {
+        let columns = CustomerBatch::columns(wire());
+        let records = crate::columns::customers(wire()).expect("well formed");
+        let from_records = CustomerBatch::records(&records);
+        let read = |b: &CustomerBatch<'_>| {
+            let lists = b.transactions().expect("checked");
+            (0..b.len())
+                .map(|i| {
+                    (
+                        b.subject(i),
+                        lists.get(i).map(|t| {
+                            (0..t.len())
+                                .map(|k| (t.at(k), t.amount(k), t.quantity(k)))
+                                .collect::<Vec<_>>()
+                        }),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let got = read(&columns);
+        assert_eq!(got, read(&from_records));
+        assert_eq!(
+            got,
+            vec![
+                (
+                    1,
+                    Some(vec![(Some(5), Some(1.5), None), (None, Some(2.5), None)])
+                ),
+                (2, None),
+                (3, Some(vec![(Some(9), None, None)])),
+            ]
+        );
+        assert_eq!(columns.into_records().expect("converts")[..], records[..]);
+    }
+
+    #[test]
+    fn malformed_transaction_columns_are_input_errors() {
+        let mut c = wire();
+        if let Some(t) = c.transactions.as_mut() {
+            t.ends = vec![2, 1, 3];
+        }
+        let err = CustomerBatch::columns(c)
+            .transactions()
+            .map(|_| ())
+            .expect_err("ends backwards");
+        assert_eq!(err.code, "input");
+        assert!(err.message.contains("go backwards"), "{}", err.message);
+        let mut c = wire();
+        if let Some(t) = c.transactions.as_mut() {
+            t.amount = Some(w::Numbers {
+                values: vec![1.0],
+                missing: vec![],
+            });
+        }
+        let err = CustomerBatch::columns(c)
+            .transactions()
+            .map(|_| ())
+            .expect_err("short column");
+        assert!(
+            err.message
+                .contains("`transactions.amount` has 1 values for 3 rows"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn output_columns_share_strings_and_round_trip() {
+        let mut out = OutputColumns::with_capacity(2, 1, 2);
+        let high = out.intern("high");
+        assert_eq!(out.intern("high"), high);
+        let name = out.intern("p_alive");
+        let typical = out.text("typical");
+        let own = out.text_with(|w| {
+            w.push_str("bought ");
+            w.push('3');
+        });
+        assert_eq!(out.get(own), "bought 3");
+        out.push(7, 1.0, Some(high))
+            .value(name, 0.5)
+            .term(typical, 0.25)
+            .term(own, 0.75);
+        out.push(8, 2.0, None).term(typical, 2.0);
+        let record = Output::new(9, 3.0)
+            .label("high")
+            .value("p_alive", 0.1)
+            .because("x", 3.0);
+        out.push_output(&record);
+        let wire = out.clone().into_wire();
+        assert_eq!(wire.strings.ends.len(), 5, "high, p_alive, typical, own, x");
+        assert_eq!(wire.value_count, [1, 0, 1]);
+        assert_eq!(wire.term_count, [2, 1, 1]);
+        let outputs = out.into_outputs();
+        assert_eq!(
+            outputs[0],
+            Output::new(7, 1.0)
+                .label("high")
+                .value("p_alive", 0.5)
+                .because("typical", 0.25)
+                .because("bought 3", 0.75)
+        );
+        assert_eq!(outputs[1], Output::new(8, 2.0).because("typical", 2.0));
+        assert_eq!(outputs[2], record);
+        // The wire form reads back to the same outputs.
+        let scored = ScoredBatch::Columns {
+            outputs: {
+                let mut o = OutputColumns::default();
+                o.push_output(&record);
+                o
+            },
+            diagnostics: Vec::new(),
+        }
+        .into_wire();
+        assert_eq!(crate::columns::outputs_of(&scored), vec![record]);
+    }
+}
