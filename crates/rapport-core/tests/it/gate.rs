@@ -22,7 +22,7 @@ const AS_OF: &str = "2026-06-30T00:00:00Z";
 
 /// A tenant with `n` generated customers, their transactions and consent
 /// records, and a run of the first-party `rfm` segmenter over them.
-async fn generated_with_rfm(env: &Env, n: u64) -> (Platform, String) {
+pub(crate) async fn generated_with_rfm(env: &Env, n: u64) -> (Platform, String) {
     let mut p = env.init().await;
     p.create_tenant(TENANT).await.expect("tenant");
     let sample = env.tmp.path().join("sample");

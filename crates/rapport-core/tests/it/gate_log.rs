@@ -12,18 +12,15 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use rapport_core::{
-    ExecuteOptions, ImportKind, LogRef, NewConsent, Platform, RunOptions, TargetSpec,
-};
+use rapport_core::{ExecuteOptions, LogRef, NewConsent, Platform, TargetSpec};
 use rapport_domain::rows::{CollectionMethod, ConsentStatus, GivenBy, LawfulBasis};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::gate::{request, subjects};
-use crate::support::{age_identity, import, Env};
+use crate::support::{age_identity, Env};
 
 const TENANT: &str = "acme";
-const AS_OF: &str = "2026-06-30T00:00:00Z";
 
 /// Customers with the personal values the log must never hold.
 const CUSTOMERS: &str = "P1,Pia Onesta,pia.onesta@example.org,+49 30 1234567,Hauptstrasse 1,1980-01-01,female,35-44,DE,,2023-01-01,\n\
@@ -479,50 +476,15 @@ fn check_independently(report: &str, head: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_is_signed_tied_to_a_covering_head_and_repeatable() {
     let env = Env::new();
-    let mut p = env.init().await;
-    p.create_tenant(TENANT).await.expect("tenant");
+    let (p, run) = super::gate::generated_with_rfm(&env, 200).await;
+    // Where `generated_with_rfm` wrote the generated sample it imported.
     let sample = env.tmp.path().join("sample");
-    rapport_generate::generate(
-        &rapport_generate::Options::new(200, 5, sample.clone()),
-        &|_| {},
-    )
-    .expect("generate");
-    for kind in [
-        ImportKind::Customers,
-        ImportKind::Transactions,
-        ImportKind::Consents,
-    ] {
-        import(
-            &p,
-            TENANT,
-            kind,
-            &sample.join(format!("{}.csv", kind.as_str())),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{kind}: {e}"));
-    }
-    p.publish_first_party().await.expect("publish first party");
-    p.install_plugin(TENANT, "rfm@0.2.0", "analytics_profiling", None, None)
-        .await
-        .expect("install rfm");
-    let run = p
-        .run_plugin(
-            TENANT,
-            "rfm",
-            &RunOptions {
-                as_of: Some(AS_OF.to_owned()),
-                seed: 1,
-                batch: None,
-            },
-        )
-        .await
-        .expect("run rfm");
     let v = request(
         &p,
         "email_campaign",
         "direct_marketing_email",
         TargetSpec::Top {
-            run: run.run.clone(),
+            run: run.clone(),
             n: 40,
         },
     )
@@ -543,7 +505,7 @@ async fn a_report_is_signed_tied_to_a_covering_head_and_repeatable() {
     .expect("execute");
 
     let first = p
-        .audit_report(TENANT, &run.run, None)
+        .audit_report(TENANT, &run, None)
         .await
         .expect("report")
         .canonical_json()
@@ -589,7 +551,7 @@ async fn a_report_is_signed_tied_to_a_covering_head_and_repeatable() {
     // Re-run on the same records: the same bytes, also after the log grew
     // by entries the report does not rely on and a newer head was signed.
     let again = p
-        .audit_report(TENANT, &run.run, None)
+        .audit_report(TENANT, &run, None)
         .await
         .expect("report")
         .canonical_json()
@@ -602,7 +564,7 @@ async fn a_report_is_signed_tied_to_a_covering_head_and_repeatable() {
         .await
         .expect("checkpoint");
     let later = p
-        .audit_report(TENANT, &run.run, None)
+        .audit_report(TENANT, &run, None)
         .await
         .expect("report")
         .canonical_json()
@@ -626,13 +588,13 @@ async fn a_report_is_signed_tied_to_a_covering_head_and_repeatable() {
         "email_campaign",
         "direct_marketing_email",
         TargetSpec::Top {
-            run: run.run.clone(),
+            run: run.clone(),
             n: 10,
         },
     )
     .await;
     let changed = p
-        .audit_report(TENANT, &run.run, None)
+        .audit_report(TENANT, &run, None)
         .await
         .expect("report")
         .canonical_json()
