@@ -836,8 +836,16 @@ fn plaintext_hits(root: &Path, needles: &[String]) -> Result<usize> {
                 stack.push(path);
                 continue;
             }
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("could not read {}", path.display()))?;
+            // SQLite removes a database's `-shm`/`-wal` files when its last
+            // connection closes, which may finish while this scan runs: a
+            // file gone since the listing holds nothing any more.
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("could not read {}", path.display()))
+                }
+            };
             for m in matcher.find_overlapping_iter(bytes.as_slice()) {
                 found.insert(m.pattern());
             }
