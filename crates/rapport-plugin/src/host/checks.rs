@@ -61,6 +61,15 @@ pub fn check_diagnostics(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether `text` holds a control character: a byte scan when it is
+/// printable ASCII (the usual case), a scan by character otherwise.
+fn has_control(text: &str) -> bool {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return false;
+    }
+    text.chars().any(char::is_control)
+}
+
 /// Text a plugin hands back is shown on terminals and in reports: it may
 /// not carry control characters (escape sequences, line breaks).
 pub fn check_text(what: &str, text: &str) -> Result<(), String> {
@@ -143,15 +152,21 @@ fn check_shape(o: &mut Outputs) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The size of a call's outputs as the budget counts it: every output with
-/// its strings spelled out (as they are stored), plus 8 bytes per number.
-fn outputs_size(o: &Outputs) -> u64 {
+/// The length in bytes of every string of the table (`check_shape` has
+/// made sure the ends ascend).
+fn string_lengths(o: &Outputs) -> Vec<u64> {
     let mut lengths = Vec::with_capacity(o.ends.len());
     let mut start = 0u64;
     for &e in &o.ends {
         lengths.push(u64::from(e).saturating_sub(start));
         start = u64::from(e);
     }
+    lengths
+}
+
+/// The size of a call's outputs as the budget counts it: every output with
+/// its strings spelled out (as they are stored), plus 8 bytes per number.
+fn outputs_size(o: &Outputs, lengths: &[u64]) -> u64 {
     let len = |i: u32| lengths.get(i as usize).copied().unwrap_or(0);
     16 * o.len() as u64
         + o.label
@@ -176,19 +191,56 @@ pub fn check_scored(scored: &mut Scored, subjects: &[u64]) -> Result<(), Refusal
         )));
     }
     let budget = output_budget(subjects.len());
-    if outputs_size(outputs) + diagnostics_size(&scored.diagnostics) > budget {
+    let lengths = string_lengths(outputs);
+    if outputs_size(outputs, &lengths) + diagnostics_size(&scored.diagnostics) > budget {
         return Err(Refusal::TooLarge(budget));
     }
     check_diagnostics(&scored.diagnostics)?;
     // Control characters: one pass over the string table, and only if it
     // holds one is every string checked again to name the first output
     // that uses it.
-    let control = outputs.text.chars().any(char::is_control);
+    let control = has_control(&outputs.text);
     // The batch's subjects sorted, and which of them an output named: a
     // binary search per output instead of two hash-set operations.
     let mut batch: Vec<u64> = subjects.to_vec();
     batch.sort_unstable();
     batch.dedup();
+    if !control && columns_valid(outputs, &lengths, &batch) {
+        return Ok(());
+    }
+    first_invalid(outputs, &batch, control)
+}
+
+/// Whether every output passes the checks of [`first_invalid`], column by
+/// column: each string's length is looked up once, numbers are checked in
+/// one pass per column. When this says no, `first_invalid` names the first
+/// output at fault.
+fn columns_valid(o: &Outputs, lengths: &[u64], batch: &[u64]) -> bool {
+    let len = |i: u32| lengths.get(i as usize).copied().unwrap_or(u64::MAX);
+    let mut seen = vec![false; batch.len()];
+    o.subject.iter().all(|s| match batch.binary_search(s) {
+        Ok(k) => !std::mem::replace(&mut seen[k], true),
+        Err(_) => false,
+    }) && o.score.iter().all(|v| v.is_finite())
+        && o.label
+            .iter()
+            .all(|&l| l == NO_LABEL || len(l) <= MAX_LABEL_BYTES as u64)
+        && o.value_count.iter().all(|&c| c as usize <= MAX_VALUES)
+        && o.value_name
+            .iter()
+            .all(|&n| len(n) <= MAX_VALUE_NAME_BYTES as u64)
+        && o.value.iter().all(|v| v.is_finite())
+        && o.term_count
+            .iter()
+            .all(|&c| c as usize <= MAX_CONTRIBUTIONS)
+        && o.term_label
+            .iter()
+            .all(|&t| len(t) <= MAX_CONTRIBUTION_LABEL_BYTES as u64)
+        && o.term_value.iter().all(|v| v.is_finite())
+}
+
+/// The first output that fails a check, named with the check.
+fn first_invalid(outputs: &Outputs, batch: &[u64], control: bool) -> Result<(), Refusal> {
     let mut seen = vec![false; batch.len()];
     for (i, o) in outputs.iter().enumerate() {
         let subject = o.subject();
@@ -310,6 +362,11 @@ mod tests {
             s.contains("contribution label holds a control character"),
             "{s}"
         );
+        // A C1 control (CSI, U+009B) is two bytes of UTF-8, not ASCII.
+        let mut o = output(1);
+        o.label = Some("café \u{9b}2J".into());
+        let s = invalid(check_scored(&mut scored(vec![o]), &[1]));
+        assert!(s.contains("the label holds a control character"), "{s}");
         let mut o = output(1);
         o.label = Some("à la carte, 5 €".into());
         assert!(check_scored(&mut scored(vec![o]), &[1]).is_ok());
