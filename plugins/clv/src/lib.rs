@@ -27,7 +27,6 @@ pub mod table;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use rapport_plugin_sdk::prelude::*;
@@ -36,6 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use bgnbd::{BgNbd, History};
 pub use config::{Bands, BandsBy, Config, TimeUnit};
 pub use gamma_gamma::GammaGamma;
+pub use rapport_plugin_sdk::text::push_fixed;
 pub use summary::Summary;
 pub use value::{Factors, Valuer};
 
@@ -772,74 +772,4 @@ pub fn fixed(v: f64, decimals: u32) -> String {
     let mut s = String::with_capacity(16);
     push_fixed(&mut s, v, decimals);
     s
-}
-
-/// Appends `v` with `decimals` decimals, written from an integer digit by
-/// digit (`core::fmt` costs several times more fuel per output in the
-/// sandbox); non-finite or huge values fall back to `{:.*}`.
-pub fn push_fixed(out: &mut String, v: f64, decimals: u32) {
-    let scale = 10f64.powi(decimals as i32);
-    let scaled = (v * scale).round();
-    if scaled.is_finite() && scaled.abs() < 9.0e15 {
-        let n = scaled as i64;
-        if n < 0 {
-            out.push('-');
-        }
-        let n = n.unsigned_abs();
-        let div = 10u64.pow(decimals);
-        push_digits(out, n / div, 1);
-        if decimals > 0 {
-            out.push('.');
-            push_digits(out, n % div, decimals as usize);
-        }
-    } else {
-        let mark = out.len();
-        if write!(out, "{v:.*}", decimals as usize).is_err() {
-            out.truncate(mark);
-        }
-    }
-}
-
-/// Appends `n` in decimal, left-padded with zeros to at least `width` digits.
-fn push_digits(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n > 0 || buf.len() - i < width {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixed_writes_like_format() {
-        for (v, d) in [
-            (22.345, 2),
-            (0.0, 1),
-            (-0.25, 2),
-            (38.857142, 1),
-            (2.0, 0),
-            (1234567.891, 3),
-            (0.05, 1),
-            (-3.96, 1),
-        ] {
-            assert_eq!(
-                fixed(v, d),
-                format!(
-                    "{:.*}",
-                    d as usize,
-                    (v * 10f64.powi(d as i32)).round() / 10f64.powi(d as i32)
-                ),
-                "{v} {d}"
-            );
-        }
-        assert_eq!(fixed(f64::INFINITY, 2), "inf");
-    }
 }

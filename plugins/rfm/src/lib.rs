@@ -24,8 +24,6 @@
 //! The model code is plain Rust: [`fit`] and [`score`] run natively as well as
 //! inside the component (see `README.md` for the full description).
 
-use std::fmt::Write as _;
-
 use rapport_plugin_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +57,23 @@ impl Segmenter for Rfm {
         batch: &[Customer],
     ) -> Result<Scored, PluginError> {
         score(config, ctx, model, batch)
+    }
+
+    fn fit_batch(
+        config: &RfmConfig,
+        ctx: &Ctx,
+        population: CustomerBatch<'_>,
+    ) -> Result<Fitted<RfmModel>, PluginError> {
+        fit_batch(config, ctx, &population)
+    }
+
+    fn score_batch(
+        config: &RfmConfig,
+        ctx: &Ctx,
+        model: &RfmModel,
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        score_batch(config, ctx, model, &batch)
     }
 }
 
@@ -395,11 +410,11 @@ impl Oddities {
     }
 }
 
-fn facts(ctx: &Ctx, c: &Customer, odd: &mut Oddities) -> Facts {
-    let p = &c.purchases;
-    let count = p.count.unwrap_or(0);
-    let amount = p.total_amount.filter(|a| a.is_finite());
-    match (count, p.last) {
+/// Customer `i`'s facts, read from the batch's purchase summaries.
+fn facts(ctx: &Ctx, p: &PurchaseColumns<'_>, i: usize, odd: &mut Oddities) -> Facts {
+    let count = p.count(i).unwrap_or(0);
+    let amount = p.total_amount(i).filter(|a| a.is_finite());
+    match (count, p.last(i)) {
         (1.., Some(last)) => {
             let days = ctx.whole_days_since(last);
             if days < 0 {
@@ -435,16 +450,26 @@ pub fn fit(
     ctx: &Ctx,
     population: &[Customer],
 ) -> Result<Fitted<RfmModel>, PluginError> {
+    fit_batch(config, ctx, &CustomerBatch::records(population))
+}
+
+/// [`fit`] on a batch in either layout (the host's columns in the sandbox).
+pub fn fit_batch(
+    config: &RfmConfig,
+    ctx: &Ctx,
+    population: &CustomerBatch<'_>,
+) -> Result<Fitted<RfmModel>, PluginError> {
+    let purchases = population.purchases()?;
     let mut odd = Oddities::default();
     let mut recency = Vec::with_capacity(population.len());
     let mut frequency = Vec::with_capacity(population.len());
     let mut monetary = Vec::with_capacity(population.len());
-    for c in population {
+    for i in 0..population.len() {
         if let Facts::Purchased {
             recency_days,
             frequency: f,
             monetary: m,
-        } = facts(ctx, c, &mut odd)
+        } = facts(ctx, &purchases, i, &mut odd)
         {
             recency.push(recency_days);
             frequency.push(f);
@@ -491,6 +516,18 @@ pub fn score(
     model: &RfmModel,
     batch: &[Customer],
 ) -> Result<Scored, PluginError> {
+    score_batch(config, ctx, model, &CustomerBatch::records(batch)).map(ScoredBatch::into_scored)
+}
+
+/// [`score`] on a batch in either layout, writing the outputs as columns:
+/// value names, segments and the terms of customers without a purchase are
+/// written once per call and shared.
+pub fn score_batch(
+    config: &RfmConfig,
+    ctx: &Ctx,
+    model: &RfmModel,
+    batch: &CustomerBatch<'_>,
+) -> Result<ScoredBatch, PluginError> {
     let bins = config.bins;
     if model.bins != bins {
         return Err(PluginError::new(
@@ -501,10 +538,19 @@ pub fn score(
             ),
         ));
     }
+    let purchases = batch.purchases()?;
     let mut odd = Oddities::default();
-    let mut outputs = Vec::with_capacity(batch.len());
-    for c in batch {
-        let out = match facts(ctx, c, &mut odd) {
+    let mut out = OutputColumns::with_capacity(batch.len(), 6, 3);
+    let names = ["recency_days", "frequency", "monetary", "r", "f", "m"].map(|n| out.intern(n));
+    let [n_recency, n_frequency, n_monetary, n_r, n_f, n_m] = names;
+    // Segment names by grid cell, and the frequency terms by (count, F),
+    // written when first used.
+    let mut segments: Vec<Option<Text>> = vec![None; (bins * bins) as usize];
+    let mut frequency_terms: Vec<Option<Text>> = Vec::new();
+    let mut no_purchase: Option<[Text; 4]> = None;
+    for i in 0..batch.len() {
+        let subject = batch.subject(i);
+        match facts(ctx, &purchases, i, &mut odd) {
             Facts::Purchased {
                 recency_days,
                 frequency,
@@ -515,37 +561,64 @@ pub fn score(
                 let m = stats::bin(monetary, cuts(model, "monetary")?);
                 let fm = (f + m).div_ceil(2);
                 let (rc, fc, mc) = (f64::from(r * 100), f64::from(f * 10), f64::from(m));
-                Output::new(c.subject, rc + fc + mc)
-                    .label(config.segment(r, fm))
-                    .value("recency_days", recency_days)
-                    .value("frequency", frequency)
-                    .value("monetary", monetary)
-                    .value("r", f64::from(r))
-                    .value("f", f64::from(f))
-                    .value("m", f64::from(m))
-                    .because(recency_label(recency_days, r), rc)
-                    .because(frequency_label(frequency, f), fc)
-                    .because(monetary_label(monetary, m), mc)
+                let cell = ((r - 1) * bins + (fm.clamp(1, bins) - 1)) as usize;
+                let segment =
+                    *segments[cell].get_or_insert_with(|| out.intern(config.segment(r, fm)));
+                let recency_term = out.text_with(|w| write_recency_label(w, recency_days, r));
+                // Counts below 1,024 share their term; larger ones are rare.
+                let stride = MAX_BINS as usize + 1;
+                let frequency_term = match frequency as usize * stride + f as usize {
+                    k if k < 1_024 * stride => {
+                        if frequency_terms.len() <= k {
+                            frequency_terms.resize(k + 1, None);
+                        }
+                        *frequency_terms[k].get_or_insert_with(|| {
+                            out.text_with(|w| write_frequency_label(w, frequency, f))
+                        })
+                    }
+                    _ => out.text_with(|w| write_frequency_label(w, frequency, f)),
+                };
+                let monetary_term = out.text_with(|w| write_monetary_label(w, monetary, m));
+                out.push(subject, rc + fc + mc, Some(segment))
+                    .value(n_recency, recency_days)
+                    .value(n_frequency, frequency)
+                    .value(n_monetary, monetary)
+                    .value(n_r, f64::from(r))
+                    .value(n_f, f64::from(f))
+                    .value(n_m, f64::from(m))
+                    .term(recency_term, rc)
+                    .term(frequency_term, fc)
+                    .term(monetary_term, mc);
             }
             Facts::None {
                 frequency,
                 monetary,
-            } => Output::new(c.subject, 0.0)
-                .label(NO_PURCHASE)
-                .value("frequency", frequency)
-                .value("monetary", monetary)
-                .value("r", 0.0)
-                .value("f", 0.0)
-                .value("m", 0.0)
-                .because("no purchase yet (R=0)", 0.0)
-                .because("no purchases (F=0)", 0.0)
-                .because("no spend (M=0)", 0.0),
-        };
-        outputs.push(out);
+            } => {
+                let [label, r0, f0, m0] = *no_purchase.get_or_insert_with(|| {
+                    [
+                        NO_PURCHASE,
+                        "no purchase yet (R=0)",
+                        "no purchases (F=0)",
+                        "no spend (M=0)",
+                    ]
+                    .map(|t| out.intern(t))
+                });
+                out.push(subject, 0.0, Some(label))
+                    .value(n_frequency, frequency)
+                    .value(n_monetary, monetary)
+                    .value(n_r, 0.0)
+                    .value(n_f, 0.0)
+                    .value(n_m, 0.0)
+                    .term(r0, 0.0)
+                    .term(f0, 0.0)
+                    .term(m0, 0.0);
+            }
+        }
     }
-    let mut scored = Scored::new(outputs);
-    scored.diagnostics.extend(odd.warnings());
-    Ok(scored)
+    Ok(ScoredBatch::Columns {
+        outputs: out,
+        diagnostics: odd.warnings(),
+    })
 }
 
 fn cuts<'m>(model: &'m RfmModel, dimension: &str) -> Result<&'m [f64], PluginError> {
@@ -563,47 +636,63 @@ fn cuts<'m>(model: &'m RfmModel, dimension: &str) -> Result<&'m [f64], PluginErr
     }
 }
 
-fn recency_label(days: f64, r: u32) -> String {
+fn write_recency_label(w: &mut TextWriter<'_>, days: f64, r: u32) {
     match days as i64 {
-        0 => format!("last purchase today (R={r})"),
-        1 => format!("last purchase 1 day ago (R={r})"),
-        d => format!("last purchase {d} days ago (R={r})"),
+        0 => w.push_str("last purchase today (R="),
+        1 => w.push_str("last purchase 1 day ago (R="),
+        d => {
+            w.push_str("last purchase ");
+            w.push_int(d);
+            w.push_str(" days ago (R=");
+        }
     }
+    w.push_uint(u64::from(r));
+    w.push(')');
 }
 
-fn frequency_label(count: f64, f: u32) -> String {
+fn write_frequency_label(w: &mut TextWriter<'_>, count: f64, f: u32) {
     match count as u64 {
-        1 => format!("1 purchase (F={f})"),
-        n => format!("{n} purchases (F={f})"),
+        1 => w.push_str("1 purchase (F="),
+        n => {
+            w.push_uint(n);
+            w.push_str(" purchases (F=");
+        }
     }
+    w.push_uint(u64::from(f));
+    w.push(')');
 }
 
-/// "spent 120.50 in total (M=3)". The amount is written from whole cents
-/// with integer formatting (float formatting costs several times more fuel
-/// per output); beyond the range of exact cents it falls back to `{:.2}`.
-fn monetary_label(amount: f64, m: u32) -> String {
-    let mut s = String::with_capacity(40);
-    s.push_str("spent ");
-    let cents = (amount * 100.0).round();
-    if cents.abs() < 9.0e15 {
-        let cents = cents as i64;
-        let sign = if cents < 0 { "-" } else { "" };
-        let cents = cents.unsigned_abs();
-        let _ = write!(
-            s,
-            "{sign}{}.{:02} in total (M={m})",
-            cents / 100,
-            cents % 100
-        );
-    } else {
-        let _ = write!(s, "{amount:.2} in total (M={m})");
-    }
-    s
+/// "spent 120.50 in total (M=3)", the amount written without `core::fmt`
+/// (see `rapport_plugin_sdk::text`).
+fn write_monetary_label(w: &mut TextWriter<'_>, amount: f64, m: u32) {
+    w.push_str("spent ");
+    w.push_fixed(amount, 2);
+    w.push_str(" in total (M=");
+    w.push_uint(u64::from(m));
+    w.push(')');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn label(write: impl FnOnce(&mut TextWriter<'_>)) -> String {
+        let mut out = OutputColumns::default();
+        let t = out.text_with(write);
+        out.get(t).to_owned()
+    }
+
+    fn recency_label(days: f64, r: u32) -> String {
+        label(|w| write_recency_label(w, days, r))
+    }
+
+    fn frequency_label(count: f64, f: u32) -> String {
+        label(|w| write_frequency_label(w, count, f))
+    }
+
+    fn monetary_label(amount: f64, m: u32) -> String {
+        label(|w| write_monetary_label(w, amount, m))
+    }
 
     #[test]
     fn default_grid_covers_every_named_segment() {

@@ -19,27 +19,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::columns::{absent, malformed};
 use crate::types::{Contribution, Customer, NamedValue, Output, Scored, Transaction};
 use crate::wit as w;
 use crate::{Diagnostic, PluginError};
-
-fn malformed(what: String) -> PluginError {
-    PluginError::new("input", format!("malformed batch from the host: {what}"))
-}
-
-/// Marks the rows listed in `missing`; empty when none is.
-fn absent(missing: &[u32], rows: usize, what: &str) -> Result<Vec<bool>, PluginError> {
-    let mut absent = Vec::new();
-    if !missing.is_empty() {
-        absent = vec![false; rows];
-        for &m in missing {
-            *absent.get_mut(m as usize).ok_or_else(|| {
-                malformed(format!("`{what}` lists row {m} of {rows} as missing"))
-            })? = true;
-        }
-    }
-    Ok(absent)
-}
 
 /// The customers of one call, as the host sent them.
 #[derive(Debug)]
@@ -110,44 +93,76 @@ impl<'a> CustomerBatch<'a> {
                     )));
                 }
                 let rows = t.ends.last().copied().unwrap_or(0) as usize;
-                fn col<'c, T>(
-                    c: Option<(&'c [T], &[u32])>,
-                    rows: usize,
-                    what: &str,
-                ) -> Result<Option<Col<'c, T>>, PluginError> {
-                    let Some((values, missing)) = c else {
-                        return Ok(None);
-                    };
-                    if values.len() != rows {
-                        return Err(malformed(format!(
-                            "`{what}` has {} values for {rows} rows",
-                            values.len()
-                        )));
-                    }
-                    Ok(Some(Col {
-                        values,
-                        absent: absent(missing, rows, what)?,
-                    }))
-                }
                 Ok(TransactionLists(ListsInner::Columns(Box::new(TxColumns {
                     ends: &t.ends,
                     absent: absent(&t.missing, n, "transactions")?,
-                    at: col(
+                    at: Col::of(
                         t.at.as_ref().map(|c| (&c.values[..], &c.missing[..])),
                         rows,
                         "transactions.at",
                     )?,
-                    amount: col(
+                    amount: Col::of(
                         t.amount.as_ref().map(|c| (&c.values[..], &c.missing[..])),
                         rows,
                         "transactions.amount",
                     )?,
-                    quantity: col(
+                    quantity: Col::of(
                         t.quantity.as_ref().map(|c| (&c.values[..], &c.missing[..])),
                         rows,
                         "transactions.quantity",
                     )?,
                 }))))
+            }
+        }
+    }
+
+    /// The purchase summaries of every customer (`purchases.count`, `.days`,
+    /// `.first`, `.last`, `.total_amount`, `.total_quantity`), checked once
+    /// for the whole batch.
+    pub fn purchases(&self) -> Result<PurchaseColumns<'_>, PluginError> {
+        match &self.0 {
+            Inner::Records(r) => Ok(PurchaseColumns(PurchasesInner::Records(r))),
+            Inner::Columns(c) => {
+                let n = c.subject.len();
+                let p = &c.purchases;
+                Ok(PurchaseColumns(PurchasesInner::Columns(Box::new(
+                    PurchaseCols {
+                        count: Col::of(
+                            p.count.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                            n,
+                            "purchases.count",
+                        )?,
+                        days: Col::of(
+                            p.days.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                            n,
+                            "purchases.days",
+                        )?,
+                        first: Col::of(
+                            p.first.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                            n,
+                            "purchases.first",
+                        )?,
+                        last: Col::of(
+                            p.last.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+                            n,
+                            "purchases.last",
+                        )?,
+                        total_amount: Col::of(
+                            p.total_amount
+                                .as_ref()
+                                .map(|c| (&c.values[..], &c.missing[..])),
+                            n,
+                            "purchases.total_amount",
+                        )?,
+                        total_quantity: Col::of(
+                            p.total_quantity
+                                .as_ref()
+                                .map(|c| (&c.values[..], &c.missing[..])),
+                            n,
+                            "purchases.total_quantity",
+                        )?,
+                    },
+                ))))
             }
         }
     }
@@ -169,7 +184,29 @@ struct Col<'a, T> {
     absent: Vec<bool>,
 }
 
-impl<T: Copy> Col<'_, T> {
+impl<'a, T: Copy> Col<'a, T> {
+    /// The column of a field given as `(values, missing)`, checked against
+    /// the number of rows; `None` when the field was not granted.
+    fn of(
+        c: Option<(&'a [T], &[u32])>,
+        rows: usize,
+        what: &str,
+    ) -> Result<Option<Self>, PluginError> {
+        let Some((values, missing)) = c else {
+            return Ok(None);
+        };
+        if values.len() != rows {
+            return Err(malformed(format!(
+                "`{what}` has {} values for {rows} rows",
+                values.len()
+            )));
+        }
+        Ok(Some(Col {
+            values,
+            absent: absent(missing, rows, what)?,
+        }))
+    }
+
     #[inline]
     fn get(&self, k: usize) -> Option<T> {
         if self.absent.get(k).copied().unwrap_or(false) {
@@ -178,6 +215,68 @@ impl<T: Copy> Col<'_, T> {
             self.values.get(k).copied()
         }
     }
+}
+
+#[derive(Debug)]
+struct PurchaseCols<'a> {
+    count: Option<Col<'a, u32>>,
+    days: Option<Col<'a, u32>>,
+    first: Option<Col<'a, i64>>,
+    last: Option<Col<'a, i64>>,
+    total_amount: Option<Col<'a, f64>>,
+    total_quantity: Option<Col<'a, i64>>,
+}
+
+/// The purchase summaries of a batch: each accessor gives customer `i`'s
+/// value of one field of [`Purchases`](crate::Purchases), `None` when it is
+/// absent or was not granted.
+#[derive(Debug)]
+pub struct PurchaseColumns<'a>(PurchasesInner<'a>);
+
+#[derive(Debug)]
+enum PurchasesInner<'a> {
+    Records(&'a [Customer]),
+    Columns(Box<PurchaseCols<'a>>),
+}
+
+macro_rules! purchase_field {
+    ($(#[$doc:meta])* $name:ident: $t:ty) => {
+        $(#[$doc])*
+        #[inline]
+        pub fn $name(&self, i: usize) -> Option<$t> {
+            match &self.0 {
+                PurchasesInner::Records(r) => r.get(i)?.purchases.$name,
+                PurchasesInner::Columns(c) => c.$name.as_ref()?.get(i),
+            }
+        }
+    };
+}
+
+impl PurchaseColumns<'_> {
+    purchase_field!(
+        /// Number of transactions (`purchases.count`).
+        count: u32
+    );
+    purchase_field!(
+        /// Number of distinct calendar days with a purchase (`purchases.days`).
+        days: u32
+    );
+    purchase_field!(
+        /// First purchase instant (`purchases.first`).
+        first: i64
+    );
+    purchase_field!(
+        /// Last purchase instant (`purchases.last`).
+        last: i64
+    );
+    purchase_field!(
+        /// Sum of transaction amounts (`purchases.total_amount`).
+        total_amount: f64
+    );
+    purchase_field!(
+        /// Sum of transaction quantities (`purchases.total_quantity`).
+        total_quantity: i64
+    );
 }
 
 #[derive(Debug)]
@@ -310,13 +409,34 @@ pub struct TextWriter<'a>(&'a mut String);
 
 impl TextWriter<'_> {
     /// Appends `s`.
+    #[inline]
     pub fn push_str(&mut self, s: &str) {
         self.0.push_str(s);
     }
 
     /// Appends `c`.
+    #[inline]
     pub fn push(&mut self, c: char) {
         self.0.push(c);
+    }
+
+    /// Appends `n` in decimal, without `core::fmt` (see [`crate::text`]).
+    #[inline]
+    pub fn push_uint(&mut self, n: u64) {
+        crate::text::push_uint(self.0, n);
+    }
+
+    /// Appends `n` in decimal, without `core::fmt` (see [`crate::text`]).
+    #[inline]
+    pub fn push_int(&mut self, n: i64) {
+        crate::text::push_int(self.0, n);
+    }
+
+    /// Appends `v` with `decimals` decimals, without `core::fmt` for the
+    /// usual magnitudes (see [`crate::text::push_fixed`]).
+    #[inline]
+    pub fn push_fixed(&mut self, v: f64, decimals: u32) {
+        crate::text::push_fixed(self.0, v, decimals);
     }
 }
 
@@ -393,6 +513,7 @@ impl OutputColumns {
         self.subject.is_empty()
     }
 
+    #[inline]
     fn end_string(&mut self) -> Text {
         self.ends.push(self.text.len() as u32);
         Text((self.ends.len() - 1) as u32)
@@ -406,6 +527,7 @@ impl OutputColumns {
 
     /// Adds the string `write` writes to the table, without building it
     /// apart first.
+    #[inline]
     pub fn text_with(&mut self, write: impl FnOnce(&mut TextWriter<'_>)) -> Text {
         write(&mut TextWriter(&mut self.text));
         self.end_string()
@@ -431,6 +553,7 @@ impl OutputColumns {
 
     /// Starts the output of `subject`; add its values and terms to what this
     /// returns.
+    #[inline]
     pub fn push(&mut self, subject: u64, score: f64, label: Option<Text>) -> OutputWriter<'_> {
         self.subject.push(subject);
         self.score.push(score);
@@ -517,6 +640,7 @@ pub struct OutputWriter<'a>(&'a mut OutputColumns);
 
 impl OutputWriter<'_> {
     /// Appends a named value, e.g. `p_alive`.
+    #[inline]
     pub fn value(self, name: Text, value: f64) -> Self {
         let o = &mut *self.0;
         o.value_name.push(name.0);
@@ -529,6 +653,7 @@ impl OutputWriter<'_> {
 
     /// Appends a term of the explanation: a label and its signed
     /// contribution in the score's unit.
+    #[inline]
     pub fn term(self, label: Text, contribution: f64) -> Self {
         let o = &mut *self.0;
         o.term_label.push(label.0);
@@ -669,6 +794,67 @@ mod tests {
             ]
         );
         assert_eq!(columns.into_records().expect("converts")[..], records[..]);
+    }
+
+    /// The purchase summaries read the same from the columns and from the
+    /// records; a field not granted reads as absent everywhere.
+    #[test]
+    fn purchase_summaries_read_the_same_from_columns_and_records() {
+        let mut c = wire();
+        c.purchases.count = Some(w::Counts {
+            values: vec![2, 0, 1],
+            missing: vec![1],
+        });
+        c.purchases.last = Some(w::Instants {
+            values: vec![40, 0, 90],
+            missing: vec![],
+        });
+        c.purchases.total_amount = Some(w::Numbers {
+            values: vec![4.0, 0.0, 2.5],
+            missing: vec![0],
+        });
+        let records = crate::columns::customers(c.clone()).expect("well formed");
+        let read = |b: &CustomerBatch<'_>| {
+            let p = b.purchases().expect("checked");
+            (0..b.len())
+                .map(|i| {
+                    (
+                        p.count(i),
+                        p.days(i),
+                        p.first(i),
+                        p.last(i),
+                        p.total_amount(i),
+                        p.total_quantity(i),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let got = read(&CustomerBatch::columns(c));
+        assert_eq!(got, read(&CustomerBatch::records(&records)));
+        assert_eq!(
+            got,
+            vec![
+                (Some(2), None, None, Some(40), None, None),
+                (None, None, None, Some(0), Some(0.0), None),
+                (Some(1), None, None, Some(90), Some(2.5), None),
+            ]
+        );
+        let mut short = wire();
+        short.purchases.last = Some(w::Instants {
+            values: vec![1],
+            missing: vec![],
+        });
+        let err = CustomerBatch::columns(short)
+            .purchases()
+            .map(|_| ())
+            .expect_err("short column");
+        assert_eq!(err.code, "input");
+        assert!(
+            err.message
+                .contains("`purchases.last` has 1 values for 3 rows"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

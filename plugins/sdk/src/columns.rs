@@ -18,12 +18,12 @@ use crate::types::{
 use crate::wit as w;
 use crate::PluginError;
 
-fn malformed(what: String) -> PluginError {
+pub(crate) fn malformed(what: String) -> PluginError {
     PluginError::new("input", format!("malformed batch from the host: {what}"))
 }
 
 /// Marks the rows listed in `missing`; empty when none is.
-fn absent(missing: &[u32], rows: usize, what: &str) -> Result<Vec<bool>, PluginError> {
+pub(crate) fn absent(missing: &[u32], rows: usize, what: &str) -> Result<Vec<bool>, PluginError> {
     let mut absent = Vec::new();
     if !missing.is_empty() {
         absent = vec![false; rows];

@@ -105,8 +105,9 @@
 //! `wit/plugin.wit`). The export glue converts to and from the types above,
 //! inside the sandbox; plugin code never sees the columns.
 //!
-//! A scorer whose work per customer is small can skip those conversions:
-//! override [`Scorer::fit_batch`] and [`Scorer::score_batch`], read the
+//! A scorer or segmenter whose work per customer is small can skip those
+//! conversions: override `fit_batch` and `score_batch` ([`Scorer::fit_batch`],
+//! [`Segmenter::fit_batch`] and their `score_batch`), read the
 //! batch with [`CustomerBatch`] (the columns where they lie in the sandbox,
 //! records natively) and write the outputs with [`OutputColumns`], which
 //! lays them out as the host reads them and shares strings across outputs
@@ -197,11 +198,12 @@ pub mod columns;
 
 mod batch;
 pub use batch::{
-    CustomerBatch, OutputColumns, OutputWriter, ScoredBatch, Text, TextWriter, TransactionLists,
-    Transactions,
+    CustomerBatch, OutputColumns, OutputWriter, PurchaseColumns, ScoredBatch, Text, TextWriter,
+    TransactionLists, Transactions,
 };
 
 pub mod stats;
+pub mod text;
 
 mod rng;
 pub use rng::Rng;
@@ -211,8 +213,9 @@ pub mod prelude {
     pub use crate::stats;
     pub use crate::{
         Contribution, Ctx, Customer, CustomerBatch, Delivery, Diagnostic, Fitted, Interaction,
-        NamedValue, Output, OutputColumns, PluginError, Previous, Purchases, Referral, Rng, Scored,
-        ScoredBatch, Scorer, Segmenter, Severity, Supplier, SupplierRater, Text, Transaction, DAY,
+        NamedValue, Output, OutputColumns, PluginError, Previous, PurchaseColumns, Purchases,
+        Referral, Rng, Scored, ScoredBatch, Scorer, Segmenter, Severity, Supplier, SupplierRater,
+        Text, TextWriter, Transaction, DAY,
     };
 }
 
@@ -504,6 +507,25 @@ pub trait Segmenter {
         model: &Self::Model,
         batch: &[Customer],
     ) -> Result<Scored, PluginError>;
+
+    /// `fit` on the batch as the host sent it; see [`Scorer::fit_batch`].
+    fn fit_batch(
+        config: &Self::Config,
+        ctx: &Ctx,
+        population: CustomerBatch<'_>,
+    ) -> Result<Fitted<Self::Model>, PluginError> {
+        Self::fit(config, ctx, &population.into_records()?)
+    }
+
+    /// `score` on the batch as the host sent it; see [`Scorer::score_batch`].
+    fn score_batch(
+        config: &Self::Config,
+        ctx: &Ctx,
+        model: &Self::Model,
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        Self::score(config, ctx, model, &batch.into_records()?).map(ScoredBatch::Records)
+    }
 }
 
 /// A plugin of kind `supplier-rater`: rates suppliers. Export it with
@@ -636,21 +658,49 @@ pub mod run {
         S::score_batch(&config, &Ctx::from(ctx), &model, batch)
     }
 
-    /// `fit` of a [`Segmenter`], as the host calls it.
+    /// `fit` of a [`Segmenter`], as the host calls it (through
+    /// [`Segmenter::fit_batch`]).
     pub fn segmenter_fit<S: Segmenter>(
         ctx: &Context,
         population: &[Customer],
     ) -> Result<wit::Model, PluginError> {
-        fit_with(ctx, population, S::fit)
+        segmenter_fit_batch::<S>(ctx, CustomerBatch::records(population))
     }
 
-    /// `score` of a [`Segmenter`], as the host calls it.
+    /// `fit` of a [`Segmenter`] on a batch in either layout.
+    pub fn segmenter_fit_batch<S: Segmenter>(
+        ctx: &Context,
+        population: CustomerBatch<'_>,
+    ) -> Result<wit::Model, PluginError> {
+        let config: S::Config = parse_config(&ctx.config)?;
+        let fitted = S::fit_batch(&config, &Ctx::from(ctx), population)?;
+        Ok(wit::Model {
+            state: encode_model(&fitted.model)?,
+            diagnostics: fitted.diagnostics,
+        })
+    }
+
+    /// `score` of a [`Segmenter`], as the host calls it (through
+    /// [`Segmenter::score_batch`]), with the outputs as records.
     pub fn segmenter_score<S: Segmenter>(
         ctx: &Context,
         model: &[u8],
         batch: &[Customer],
     ) -> Result<Scored, PluginError> {
-        score_with(ctx, model, batch, S::score)
+        segmenter_score_batch::<S>(ctx, model, CustomerBatch::records(batch))
+            .map(ScoredBatch::into_scored)
+    }
+
+    /// `score` of a [`Segmenter`] on a batch in either layout, with the
+    /// outputs in the layout the plugin wrote them in.
+    pub fn segmenter_score_batch<S: Segmenter>(
+        ctx: &Context,
+        model: &[u8],
+        batch: CustomerBatch<'_>,
+    ) -> Result<ScoredBatch, PluginError> {
+        let config: S::Config = parse_config(&ctx.config)?;
+        let model: S::Model = decode_model(model)?;
+        S::score_batch(&config, &Ctx::from(ctx), &model, batch)
     }
 
     /// `fit` of a [`SupplierRater`], as the host calls it.
@@ -704,15 +754,15 @@ pub mod __private {
 
     impl<T: Segmenter> segmenter::exports::rapport::plugin::segmentation::Guest for SegmenterExport<T> {
         fn fit(ctx: Context, population: wit::Customers) -> Result<wit::Model, PluginError> {
-            run::segmenter_fit::<T>(&ctx, &columns::customers(population)?)
+            run::segmenter_fit_batch::<T>(&ctx, CustomerBatch::columns(population))
         }
         fn score(
             ctx: Context,
             model: Vec<u8>,
             batch: wit::Customers,
         ) -> Result<wit::Scored, PluginError> {
-            let batch = columns::customers(batch)?;
-            run::segmenter_score::<T>(&ctx, &model, &batch).map(columns::scored)
+            run::segmenter_score_batch::<T>(&ctx, &model, CustomerBatch::columns(batch))
+                .map(ScoredBatch::into_wire)
         }
     }
 
