@@ -14,7 +14,8 @@ use rapport_plugin::build;
 use rapport_plugin::host::wit::{Context, Customer, Purchases};
 use rapport_plugin::host::{Host, HostOptions, Population};
 use rapport_plugin::{Limits, PluginKind};
-use rapport_plugin_sdk::run::{segmenter_fit, segmenter_score};
+use rapport_plugin_sdk::run::{segmenter_fit, segmenter_score_batch};
+use rapport_plugin_sdk::{CustomerBatch, ScoredBatch};
 
 const BATCH: usize = 1_000;
 const AS_OF: i64 = 1_782_777_600; // 2026-06-30
@@ -109,7 +110,8 @@ fn main() -> anyhow::Result<()> {
 
     // The sandboxed side keeps each batch's outputs in the columns they came
     // back in (what `rapport run` reads them from); the native side keeps
-    // the `Vec<Output>` the plugin built. Both hold every output at the end.
+    // what the plugin wrote (its output columns, read from records through
+    // the same `CustomerBatch` code). Both hold every output at the end.
     let run_in = |plugin: &rapport_plugin::host::Plugin| -> anyhow::Result<Vec<rapport_plugin::host::wit::Outputs>> {
         let model = plugin
             .fit(&host_ctx, Population::Customers(&population), &limits)?
@@ -132,14 +134,18 @@ fn main() -> anyhow::Result<()> {
     };
     let run_wasm = || run_in(&plugin);
     let run_legacy = || run_in(&legacy);
-    let run_native = || -> anyhow::Result<Vec<rapport_plugin_sdk::Output>> {
+    let run_native = || -> anyhow::Result<Vec<ScoredBatch>> {
         let model = segmenter_fit::<rapport_rfm::Rfm>(&sdk_ctx, &native_population)
             .map_err(|e| anyhow::anyhow!(e.message))?;
-        let mut outputs = Vec::with_capacity(n);
+        let mut outputs = Vec::with_capacity(n.div_ceil(BATCH));
         for chunk in native_population.chunks(BATCH) {
-            let scored = segmenter_score::<rapport_rfm::Rfm>(&sdk_ctx, &model.state, chunk)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            outputs.extend(scored.outputs);
+            let scored = segmenter_score_batch::<rapport_rfm::Rfm>(
+                &sdk_ctx,
+                &model.state,
+                CustomerBatch::records(chunk),
+            )
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+            outputs.push(scored);
         }
         Ok(outputs)
     };
@@ -147,7 +153,13 @@ fn main() -> anyhow::Result<()> {
     let wasm_outputs: Vec<_> = wasm_outputs.iter().flat_map(|b| b.iter()).collect();
     anyhow::ensure!(
         wasm_outputs.len() == n
-            && serde_json::to_string(&wasm_outputs)? == serde_json::to_string(&run_native()?)?,
+            && serde_json::to_string(&wasm_outputs)?
+                == serde_json::to_string(
+                    &run_native()?
+                        .into_iter()
+                        .flat_map(|b| b.into_scored().outputs)
+                        .collect::<Vec<_>>()
+                )?,
         "wasm and native outputs differ"
     );
 
