@@ -34,6 +34,18 @@ enum Inner<'a> {
     Columns(Box<w::Customers>),
 }
 
+/// The checked column of a wire field (`values` and `missing`) that may not
+/// have been granted, borrowed in place.
+macro_rules! col_of {
+    ($field:expr, $rows:expr, $what:literal) => {
+        Col::of(
+            $field.as_ref().map(|c| (&c.values[..], &c.missing[..])),
+            $rows,
+            $what,
+        )?
+    };
+}
+
 impl<'a> CustomerBatch<'a> {
     /// A batch over records (native runs, tests).
     pub fn records(records: &'a [Customer]) -> Self {
@@ -96,21 +108,9 @@ impl<'a> CustomerBatch<'a> {
                 Ok(TransactionLists(ListsInner::Columns(Box::new(TxColumns {
                     ends: &t.ends,
                     absent: absent(&t.missing, n, "transactions")?,
-                    at: Col::of(
-                        t.at.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                        rows,
-                        "transactions.at",
-                    )?,
-                    amount: Col::of(
-                        t.amount.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                        rows,
-                        "transactions.amount",
-                    )?,
-                    quantity: Col::of(
-                        t.quantity.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                        rows,
-                        "transactions.quantity",
-                    )?,
+                    at: col_of!(t.at, rows, "transactions.at"),
+                    amount: col_of!(t.amount, rows, "transactions.amount"),
+                    quantity: col_of!(t.quantity, rows, "transactions.quantity"),
                 }))))
             }
         }
@@ -127,40 +127,12 @@ impl<'a> CustomerBatch<'a> {
                 let p = &c.purchases;
                 Ok(PurchaseColumns(PurchasesInner::Columns(Box::new(
                     PurchaseCols {
-                        count: Col::of(
-                            p.count.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                            n,
-                            "purchases.count",
-                        )?,
-                        days: Col::of(
-                            p.days.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                            n,
-                            "purchases.days",
-                        )?,
-                        first: Col::of(
-                            p.first.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                            n,
-                            "purchases.first",
-                        )?,
-                        last: Col::of(
-                            p.last.as_ref().map(|c| (&c.values[..], &c.missing[..])),
-                            n,
-                            "purchases.last",
-                        )?,
-                        total_amount: Col::of(
-                            p.total_amount
-                                .as_ref()
-                                .map(|c| (&c.values[..], &c.missing[..])),
-                            n,
-                            "purchases.total_amount",
-                        )?,
-                        total_quantity: Col::of(
-                            p.total_quantity
-                                .as_ref()
-                                .map(|c| (&c.values[..], &c.missing[..])),
-                            n,
-                            "purchases.total_quantity",
-                        )?,
+                        count: col_of!(p.count, n, "purchases.count"),
+                        days: col_of!(p.days, n, "purchases.days"),
+                        first: col_of!(p.first, n, "purchases.first"),
+                        last: col_of!(p.last, n, "purchases.last"),
+                        total_amount: col_of!(p.total_amount, n, "purchases.total_amount"),
+                        total_quantity: col_of!(p.total_quantity, n, "purchases.total_quantity"),
                     },
                 ))))
             }

@@ -581,10 +581,12 @@ pub mod run {
         })
     }
 
-    fn fit_with<C, M, T>(
+    /// Parses the configuration, fits, and encodes the model: every kind's
+    /// `fit`, whatever form its population takes.
+    fn fit_with<C, M, P>(
         ctx: &Context,
-        population: &[T],
-        fit: impl FnOnce(&C, &Ctx, &[T]) -> Result<Fitted<M>, PluginError>,
+        population: P,
+        fit: impl FnOnce(&C, &Ctx, P) -> Result<Fitted<M>, PluginError>,
     ) -> Result<wit::Model, PluginError>
     where
         C: DeserializeOwned,
@@ -598,12 +600,14 @@ pub mod run {
         })
     }
 
-    fn score_with<C, M, T>(
+    /// Parses the configuration, decodes the model, and scores: every
+    /// kind's `score`, whatever form its batch and result take.
+    fn score_with<C, M, P, R>(
         ctx: &Context,
         model: &[u8],
-        batch: &[T],
-        score: impl FnOnce(&C, &Ctx, &M, &[T]) -> Result<Scored, PluginError>,
-    ) -> Result<Scored, PluginError>
+        batch: P,
+        score: impl FnOnce(&C, &Ctx, &M, P) -> Result<R, PluginError>,
+    ) -> Result<R, PluginError>
     where
         C: DeserializeOwned,
         M: DeserializeOwned,
@@ -627,12 +631,7 @@ pub mod run {
         ctx: &Context,
         population: CustomerBatch<'_>,
     ) -> Result<wit::Model, PluginError> {
-        let config: S::Config = parse_config(&ctx.config)?;
-        let fitted = S::fit_batch(&config, &Ctx::from(ctx), population)?;
-        Ok(wit::Model {
-            state: encode_model(&fitted.model)?,
-            diagnostics: fitted.diagnostics,
-        })
+        fit_with(ctx, population, S::fit_batch)
     }
 
     /// `score` of a [`Scorer`], as the host calls it (through
@@ -653,9 +652,7 @@ pub mod run {
         model: &[u8],
         batch: CustomerBatch<'_>,
     ) -> Result<ScoredBatch, PluginError> {
-        let config: S::Config = parse_config(&ctx.config)?;
-        let model: S::Model = decode_model(model)?;
-        S::score_batch(&config, &Ctx::from(ctx), &model, batch)
+        score_with(ctx, model, batch, S::score_batch)
     }
 
     /// `fit` of a [`Segmenter`], as the host calls it (through
@@ -672,12 +669,7 @@ pub mod run {
         ctx: &Context,
         population: CustomerBatch<'_>,
     ) -> Result<wit::Model, PluginError> {
-        let config: S::Config = parse_config(&ctx.config)?;
-        let fitted = S::fit_batch(&config, &Ctx::from(ctx), population)?;
-        Ok(wit::Model {
-            state: encode_model(&fitted.model)?,
-            diagnostics: fitted.diagnostics,
-        })
+        fit_with(ctx, population, S::fit_batch)
     }
 
     /// `score` of a [`Segmenter`], as the host calls it (through
@@ -698,9 +690,7 @@ pub mod run {
         model: &[u8],
         batch: CustomerBatch<'_>,
     ) -> Result<ScoredBatch, PluginError> {
-        let config: S::Config = parse_config(&ctx.config)?;
-        let model: S::Model = decode_model(model)?;
-        S::score_batch(&config, &Ctx::from(ctx), &model, batch)
+        score_with(ctx, model, batch, S::score_batch)
     }
 
     /// `fit` of a [`SupplierRater`], as the host calls it.
