@@ -4,7 +4,8 @@
 //! The outputs of both must be identical before anything is timed. Beside
 //! them, the same plugin as released for the previous contract
 //! (`rapport:plugin@0.1.0`, `tests/fixtures/plugins/`), to show what the
-//! columnar contract changed under the same load.
+//! columnar contract changed under the same load. The process allocates
+//! with mimalloc, as the `rapport` binary does.
 //!
 //! `cargo bench -p rapport-plugin --bench rfm_wasm_vs_native [-- CUSTOMERS [RUNS]]`
 
@@ -16,6 +17,11 @@ use rapport_plugin::host::{Host, HostOptions, Population};
 use rapport_plugin::{Limits, PluginKind};
 use rapport_plugin_sdk::run::{segmenter_fit, segmenter_score_batch};
 use rapport_plugin_sdk::{CustomerBatch, ScoredBatch};
+
+/// The allocator of the `rapport` binary, which hosts plugins in production
+/// (see `crates/rapport/src/main.rs`); both sides allocate with it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 1_000;
 const AS_OF: i64 = 1_782_777_600; // 2026-06-30
