@@ -64,10 +64,12 @@ pub fn check_diagnostics(diagnostics: &[Diagnostic]) -> Result<(), Refusal> {
 /// Whether `text` holds a control character: a byte scan when it is
 /// printable ASCII (the usual case), a scan by character otherwise.
 fn has_control(text: &str) -> bool {
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return false;
-    }
-    text.chars().any(char::is_control)
+    // Without an early exit the byte test runs many bytes at a time.
+    let printable_ascii = text
+        .as_bytes()
+        .chunks(256)
+        .all(|c| c.iter().fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b)));
+    !printable_ascii && text.chars().any(char::is_control)
 }
 
 /// Text a plugin hands back is shown on terminals and in reports: it may
@@ -205,7 +207,10 @@ pub fn check_scored(scored: &mut Scored, subjects: &[u64]) -> Result<(), Refusal
     let mut batch: Vec<u64> = subjects.to_vec();
     batch.sort_unstable();
     batch.dedup();
-    if !control && columns_valid(outputs, &lengths, &batch) {
+    // Outputs in batch order, one per subject of a batch without repeats,
+    // need no search.
+    let in_order = batch.len() == subjects.len() && outputs.subject == subjects;
+    if !control && columns_valid(outputs, &lengths, &batch, in_order) {
         return Ok(());
     }
     first_invalid(outputs, &batch, control)
@@ -215,13 +220,17 @@ pub fn check_scored(scored: &mut Scored, subjects: &[u64]) -> Result<(), Refusal
 /// column: each string's length is looked up once, numbers are checked in
 /// one pass per column. When this says no, `first_invalid` names the first
 /// output at fault.
-fn columns_valid(o: &Outputs, lengths: &[u64], batch: &[u64]) -> bool {
+fn columns_valid(o: &Outputs, lengths: &[u64], batch: &[u64], in_order: bool) -> bool {
     let len = |i: u32| lengths.get(i as usize).copied().unwrap_or(u64::MAX);
-    let mut seen = vec![false; batch.len()];
-    o.subject.iter().all(|s| match batch.binary_search(s) {
-        Ok(k) => !std::mem::replace(&mut seen[k], true),
-        Err(_) => false,
-    }) && o.score.iter().all(|v| v.is_finite())
+    let subjects_valid = in_order || {
+        let mut seen = vec![false; batch.len()];
+        o.subject.iter().all(|s| match batch.binary_search(s) {
+            Ok(k) => !std::mem::replace(&mut seen[k], true),
+            Err(_) => false,
+        })
+    };
+    subjects_valid
+        && o.score.iter().all(|v| v.is_finite())
         && o.label
             .iter()
             .all(|&l| l == NO_LABEL || len(l) <= MAX_LABEL_BYTES as u64)
@@ -399,6 +408,17 @@ mod tests {
             &[1, 2],
         ));
         assert!(s.contains("second time"), "{s}");
+        // Outputs in the order of a batch that names a subject twice.
+        let s = invalid(check_scored(
+            &mut scored(vec![output(1), output(2), output(1)]),
+            &[1, 2, 1],
+        ));
+        assert!(
+            s.contains("output 2 (subject 1)") && s.contains("second time"),
+            "{s}"
+        );
+        // In batch order, one each: accepted without a search.
+        assert!(check_scored(&mut scored(vec![output(3), output(1)]), &[3, 1]).is_ok());
     }
 
     #[test]
