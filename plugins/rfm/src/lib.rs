@@ -548,6 +548,13 @@ pub fn score_batch(
     let mut segments: Vec<Option<Text>> = vec![None; (bins * bins) as usize];
     let mut frequency_terms: Vec<Option<Text>> = Vec::new();
     let mut no_purchase: Option<[Text; 4]> = None;
+    // The cut points of each dimension, looked up once; a dimension without
+    // them is an error only for a purchasing customer.
+    let learned = [
+        cuts(model, "recency_days"),
+        cuts(model, "frequency"),
+        cuts(model, "monetary"),
+    ];
     for i in 0..batch.len() {
         let subject = batch.subject(i);
         match facts(ctx, &purchases, i, &mut odd) {
@@ -556,9 +563,9 @@ pub fn score_batch(
                 frequency,
                 monetary,
             } => {
-                let r = bins + 1 - stats::bin(recency_days, cuts(model, "recency_days")?);
-                let f = stats::bin(frequency, cuts(model, "frequency")?);
-                let m = stats::bin(monetary, cuts(model, "monetary")?);
+                let r = bins + 1 - stats::bin(recency_days, learned[0].clone()?);
+                let f = stats::bin(frequency, learned[1].clone()?);
+                let m = stats::bin(monetary, learned[2].clone()?);
                 let fm = (f + m).div_ceil(2);
                 let (rc, fc, mc) = (f64::from(r * 100), f64::from(f * 10), f64::from(m));
                 let cell = ((r - 1) * bins + (fm.clamp(1, bins) - 1)) as usize;
