@@ -1,11 +1,14 @@
 //! The sandboxed plugin host.
 //!
 //! A [`Host`] owns one wasmtime engine (fuel metering and epoch interruption
-//! on, a bounded wasm call stack, NaN canonicalisation so that results do not
-//! depend on the machine), a thread that advances the engine's epoch every
-//! 10 ms, and the compiled-component caches: in memory per digest, and on
-//! disk (see `cache.rs`: only artifacts whose HMAC tag verifies under the
-//! host's key are ever deserialized).
+//! on, a bounded wasm call stack), a thread that advances the engine's epoch
+//! every 10 ms, and the compiled-component caches: in memory per digest, and
+//! on disk (see `cache.rs`: only artifacts whose HMAC tag verifies under the
+//! host's key are ever deserialized). Components are compiled after `nan.rs`
+//! has made every NaN they can observe canonical, so that results do not
+//! depend on the machine; the compiler's pass that canonicalises after every
+//! float operation, which cost float-heavy plugins a third of their time,
+//! is off.
 //!
 //! [`Host::load`] refuses, before anything runs: bytes that are not a
 //! component; a component that does not export the interface of the
@@ -34,6 +37,7 @@
 
 mod cache;
 mod checks;
+pub mod nan;
 mod v0_1;
 mod v0_2;
 mod wasi;
@@ -220,7 +224,7 @@ impl Host {
             .consume_fuel(true)
             .epoch_interruption(true)
             .max_wasm_stack(MAX_WASM_STACK)
-            .cranelift_nan_canonicalization(true)
+            .cranelift_nan_canonicalization(false)
             .relaxed_simd_deterministic(true);
         // `perf` can name the functions of compiled plugins when asked to
         // (see BENCHMARKS.md, "Profiling a plugin").
@@ -392,7 +396,11 @@ impl Host {
         let component = match found {
             Some(c) => c,
             None => {
-                let c = Component::new(engine, bytes).map_err(|e| LoadError::Compile(chain(&e)))?;
+                // NaNs are made canonical where their bits can be seen
+                // (`nan.rs`), so the compiler need not do it everywhere.
+                let guarded = nan::guard_component(bytes).map_err(LoadError::Compile)?;
+                let c =
+                    Component::new(engine, &guarded).map_err(|e| LoadError::Compile(chain(&e)))?;
                 self.inner.compiled.fetch_add(1, Ordering::Relaxed);
                 c
             }

@@ -41,6 +41,8 @@ pub fn engine_hash(engine: &Engine) -> String {
     }
     let mut h = Sha(Sha256::new());
     std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut h);
+    // Artifacts are compiled from the rewritten component.
+    h.0.update(super::nan::VERSION.as_bytes());
     hex::encode(&h.0.finalize()[..8])
 }
 
