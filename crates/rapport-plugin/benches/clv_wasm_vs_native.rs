@@ -36,6 +36,11 @@ use rapport_plugin::{Limits, PluginKind};
 use rapport_plugin_sdk::run::{scorer_fit, scorer_score_batch};
 use rapport_plugin_sdk::{CustomerBatch, ScoredBatch};
 
+/// The allocator of the `rapport` binary, which hosts plugins in production
+/// (see `crates/rapport/src/main.rs`); both sides allocate with it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BATCH: usize = 1_000;
 const DAY: i64 = 86_400;
 
