@@ -180,23 +180,26 @@ impl Valuer {
                 pick(i, 1, c.spend, r.spend),
             );
         }
-        let mut v = [0.0; 16];
-        for (mask, slot) in v.iter_mut().enumerate() {
+        // The value of coalition `mask`, formed where it is used rather
+        // than kept in a table: in the sandbox a table of 16 floats lives
+        // in linear memory and every write to it is a checked store.
+        let v = |mask: usize| {
             let d = ds[usize::from(mask & 1 != 0)][usize::from(mask & 4 != 0)];
-            *slot = alive[mask & 7] * spend[(mask & 1) | ((mask >> 3) << 1)] * d;
-        }
+            alive[mask & 7] * spend[(mask & 1) | ((mask >> 3) << 1)] * d
+        };
         // Weight of a coalition of size s (not containing i) among 4 players:
         // s! (3 - s)! / 4!.
         const W: [f64; 4] = [6.0 / 24.0, 2.0 / 24.0, 2.0 / 24.0, 6.0 / 24.0];
-        let mut phi = [0.0; 4];
-        for (i, p) in phi.iter_mut().enumerate() {
+        let phi = |i: usize| {
             let bit = 1usize << i;
+            let mut p = 0.0;
             for mask in 0..16usize {
                 if mask & bit == 0 {
-                    *p += W[mask.count_ones() as usize] * (v[mask | bit] - v[mask]);
+                    p += W[mask.count_ones() as usize] * (v(mask | bit) - v(mask));
                 }
             }
-        }
-        phi
+            p
+        };
+        [phi(0), phi(1), phi(2), phi(3)]
     }
 }
