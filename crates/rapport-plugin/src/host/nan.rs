@@ -573,6 +573,34 @@ mod tests {
         assert!(!Shape::of(&wat::parse_str(wat).unwrap()).unwrap().eager);
     }
 
+    /// Every first-party component takes the fast path (no module is
+    /// canonicalised after every operation), and the rewrite of each is
+    /// valid WebAssembly.
+    #[test]
+    fn first_party_components_are_rewritten_at_observation_points_only() {
+        for (name, bytes) in crate::FIRST_PARTY_PACKAGES {
+            let package = crate::package::Package::from_bytes(bytes).expect(name);
+            let component = package.component();
+            let mut modules = 0;
+            for payload in Parser::new(0).parse_all(component) {
+                if let Payload::ModuleSection {
+                    unchecked_range, ..
+                } = payload.expect(name)
+                {
+                    let shape = Shape::of(&component[unchecked_range]).expect(name);
+                    assert!(!shape.eager, "{name}: a module is rewritten eagerly");
+                    modules += 1;
+                }
+            }
+            assert!(modules > 0, "{name}: no core module found");
+            let guarded = guard_component(component).expect(name);
+            assert_ne!(guarded.as_slice(), component, "{name}: nothing rewritten");
+            wasmparser::Validator::new()
+                .validate_all(&guarded)
+                .unwrap_or_else(|e| panic!("{name}: the rewrite is not valid: {e}"));
+        }
+    }
+
     /// Parameters and declared locals keep their indices; the scratch
     /// locals come after them.
     #[test]
