@@ -37,7 +37,7 @@
 
 mod cache;
 mod checks;
-pub mod nan;
+mod nan;
 mod v0_1;
 mod v0_2;
 mod wasi;

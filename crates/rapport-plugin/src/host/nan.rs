@@ -43,14 +43,14 @@ use wasmparser::{
 
 /// Bumped whenever the rewrite changes, so that compiled artifacts of an
 /// older rewrite are not reused.
-pub const VERSION: &str = "nan-guard-1";
+pub(crate) const VERSION: &str = "nan-guard-1";
 
 const CANONICAL_F32: u32 = 0x7fc0_0000;
 const CANONICAL_F64: u64 = 0x7ff8_0000_0000_0000;
 
 /// Rewrites every core module of a component (see the module
 /// documentation).
-pub fn guard_component(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn guard_component(bytes: &[u8]) -> Result<Vec<u8>, String> {
     well_formed(bytes)?;
     let mut guard = Guard::default();
     let mut out = wasm_encoder::Component::new();
@@ -61,7 +61,8 @@ pub fn guard_component(bytes: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// Rewrites one core module.
-pub fn guard_module(bytes: &[u8]) -> Result<Vec<u8>, String> {
+#[cfg(test)]
+fn guard_module(bytes: &[u8]) -> Result<Vec<u8>, String> {
     well_formed(bytes)?;
     let mut guard = Guard {
         module: Shape::of(bytes)?,
@@ -108,17 +109,9 @@ impl Shape {
         let mut floats: Vec<(bool, bool)> = Vec::new();
         let mut imported_funcs = 0u32;
         let mut exported_funcs: Vec<u32> = Vec::new();
-        let mut depth = 0u32;
         for payload in Parser::new(0).parse_all(bytes) {
             let payload = payload.map_err(|e| e.to_string())?;
             match payload {
-                Payload::Version { .. } => depth += 1,
-                Payload::End(_) => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
                 Payload::TypeSection(s) => {
                     for group in s {
                         for sub in group.map_err(|e| e.to_string())?.into_types() {
@@ -416,13 +409,9 @@ impl ReencodeComponent for Guard {
         parser: Parser,
         module: &[u8],
     ) -> Result<(), reencode::Error<Self::Error>> {
-        let outer = std::mem::replace(
-            &mut self.module,
-            // A module that does not parse is left for the compiler to
-            // refuse; the empty shape rewrites nothing wrongly, since the
-            // reencoder stops at the same error.
-            Shape::of(module).unwrap_or_default(),
-        );
+        // `guard_component` validated the whole component first, so every
+        // module parses.
+        let outer = std::mem::replace(&mut self.module, Shape::of(module).unwrap_or_default());
         let outer_next = std::mem::replace(&mut self.next, 0);
         let result =
             reencode::component_utils::parse_component_submodule(self, component, parser, module);
