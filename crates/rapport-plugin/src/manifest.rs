@@ -35,7 +35,7 @@ pub const MANIFEST_FILE: &str = "rapport-plugin.toml";
 pub const MANIFEST_SCHEMA: &str = include_str!("../../../schemas/plugin/manifest.schema.json");
 
 /// Largest linear memory a wasm32 instance can address, in MiB.
-const MAX_MEMORY_MIB: u64 = 4096;
+pub(crate) const MAX_MEMORY_MIB: u64 = 4096;
 
 const ID_PATTERN: &str = "^[a-z][a-z0-9-]{1,63}$";
 const VERSION_PATTERN: &str = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?$";

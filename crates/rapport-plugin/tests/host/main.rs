@@ -5,6 +5,7 @@ mod boundary;
 mod cache;
 mod hostile;
 mod legacy;
+mod reuse;
 mod standalone;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ pub const GUESTS: &[&str] = &[
     "plugin-sockets",
     "plugin-guest-error",
     "plugin-wrong-kind",
+    "plugin-residue",
 ];
 
 /// The component of a test guest (all are built once, in one cargo run).
