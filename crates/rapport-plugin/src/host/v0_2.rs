@@ -1,7 +1,7 @@
 //! Components built for `rapport:plugin@0.2.0` (`plugins/sdk/wit/plugin.wit`):
 //! batches cross the boundary as columns and outputs come back as columns
 //! with a string table. This module lays the host's records out as columns
-//! (one pass per field) and takes the returned columns over as they are:
+//! (the single-valued fields of a customer in one pass) and takes the returned columns over as they are:
 //! lists of numbers are moved, not copied, and the string table stays one
 //! string. `checks.rs` then checks every index before anything reads them.
 
@@ -73,10 +73,6 @@ fn column<R, T: Copy + Default>(
 
 fn instants<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Instants> {
     column(rows, get).map(|(values, missing)| w::Instants { values, missing })
-}
-
-fn counts<R>(rows: &[R], get: impl Fn(&R) -> Option<u32>) -> Option<w::Counts> {
-    column(rows, get).map(|(values, missing)| w::Counts { values, missing })
 }
 
 fn integers<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Integers> {
@@ -203,12 +199,73 @@ impl Present {
     }
 }
 
-/// Lays a batch of customers out in columns.
+/// A column being built: a value (or a placeholder) per row and the rows
+/// without a value.
+struct Col<T> {
+    values: Vec<T>,
+    missing: Vec<u32>,
+}
+
+impl<T: Copy + Default> Col<T> {
+    /// A column to build if `present`, for `rows` rows.
+    fn new(present: bool, rows: usize) -> Option<Self> {
+        present.then(|| Col {
+            values: Vec::with_capacity(rows),
+            missing: Vec::new(),
+        })
+    }
+
+    #[inline]
+    fn push(&mut self, v: Option<T>) {
+        match v {
+            Some(v) => self.values.push(v),
+            None => {
+                self.missing.push(self.values.len() as u32);
+                self.values.push(T::default());
+            }
+        }
+    }
+}
+
+/// Pushes `v` onto the column if it is being built.
+#[inline]
+fn push<T: Copy + Default>(col: &mut Option<Col<T>>, v: Option<T>) {
+    if let Some(c) = col {
+        c.push(v);
+    }
+}
+
+/// Lays a batch of customers out in columns: the subjects and every
+/// present single-valued field in one pass over the records (each a few
+/// hundred bytes), the texts and lists in a pass each.
 pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
     let p = Present::of(batch);
+    let n = batch.len();
+    let mut subject = Vec::with_capacity(n);
+    let mut signup = Col::new(p.signup, n);
+    let mut count = Col::new(p.count, n);
+    let mut days = Col::new(p.days, n);
+    let mut first = Col::new(p.first, n);
+    let mut last = Col::new(p.last, n);
+    let mut total_amount = Col::new(p.total_amount, n);
+    let mut total_quantity = Col::new(p.total_quantity, n);
+    for c in batch {
+        let b = &c.purchases;
+        subject.push(c.subject);
+        push(&mut signup, c.signup);
+        push(&mut count, b.count);
+        push(&mut days, b.days);
+        push(&mut first, b.first);
+        push(&mut last, b.last);
+        push(&mut total_amount, b.total_amount);
+        push(&mut total_quantity, b.total_quantity);
+    }
     w::Customers {
-        subject: batch.iter().map(|c| c.subject).collect(),
-        signup: p.signup.then(|| instants(batch, |c| c.signup)).flatten(),
+        subject,
+        signup: signup.map(|c| w::Instants {
+            values: c.values,
+            missing: c.missing,
+        }),
         country: p
             .country
             .then(|| texts(batch, |c| c.country.as_deref()))
@@ -218,30 +275,30 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
             .then(|| texts(batch, |c| c.region.as_deref()))
             .flatten(),
         purchases: w::Purchases {
-            count: p
-                .count
-                .then(|| counts(batch, |c| c.purchases.count))
-                .flatten(),
-            days: p
-                .days
-                .then(|| counts(batch, |c| c.purchases.days))
-                .flatten(),
-            first: p
-                .first
-                .then(|| instants(batch, |c| c.purchases.first))
-                .flatten(),
-            last: p
-                .last
-                .then(|| instants(batch, |c| c.purchases.last))
-                .flatten(),
-            total_amount: p
-                .total_amount
-                .then(|| numbers(batch, |c| c.purchases.total_amount))
-                .flatten(),
-            total_quantity: p
-                .total_quantity
-                .then(|| integers(batch, |c| c.purchases.total_quantity))
-                .flatten(),
+            count: count.map(|c| w::Counts {
+                values: c.values,
+                missing: c.missing,
+            }),
+            days: days.map(|c| w::Counts {
+                values: c.values,
+                missing: c.missing,
+            }),
+            first: first.map(|c| w::Instants {
+                values: c.values,
+                missing: c.missing,
+            }),
+            last: last.map(|c| w::Instants {
+                values: c.values,
+                missing: c.missing,
+            }),
+            total_amount: total_amount.map(|c| w::Numbers {
+                values: c.values,
+                missing: c.missing,
+            }),
+            total_quantity: total_quantity.map(|c| w::Integers {
+                values: c.values,
+                missing: c.missing,
+            }),
         },
         transactions: p
             .transactions
