@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fx::{self, from_order_key, order_key, FxMap, FxSet};
 use crate::optim::{self, Objective, Report};
 use crate::special::{
     digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, pow_int, Libm, LogProduct,
@@ -239,37 +240,55 @@ pub struct Population {
 
 impl Population {
     /// Compresses histories; the result does not depend on their order.
+    ///
+    /// Identical histories (the same bits) are counted in a hash map and
+    /// only the distinct ones are sorted, by `total_cmp` of (x, t_x, T):
+    /// the rows, sums and order are those of sorting every history and
+    /// merging neighbours, for a fraction of the comparisons (the full
+    /// CDNOW cohort has 23,570 histories but 8,685 distinct ones).
     pub fn new(histories: &[History]) -> Self {
-        let mut sorted: Vec<History> = histories.to_vec();
-        sorted.sort_unstable_by(|p, q| {
-            p.x.total_cmp(&q.x)
-                .then(p.t_x.total_cmp(&q.t_x))
-                .then(p.t.total_cmp(&q.t))
-        });
+        let mut counts: FxMap<[u64; 3], u32> = fx::map_with_capacity(histories.len());
+        for h in histories {
+            *counts
+                .entry([order_key(h.x), order_key(h.t_x), order_key(h.t)])
+                .or_insert(0) += 1;
+        }
+        let mut distinct: Vec<([u64; 3], u32)> = counts.into_iter().collect();
+        distinct.sort_unstable_by_key(|e| e.0);
         let mut xs: Vec<f64> = Vec::new();
-        let mut merged: Vec<(usize, f64, f64, f64)> = Vec::new();
+        let mut merged: Vec<(usize, f64, f64, f64)> = Vec::with_capacity(distinct.len());
         let (mut sum_x, mut sum_t) = (0.0, 0.0);
-        for h in &sorted {
-            sum_x += h.x;
-            sum_t += h.t;
-            if xs.last().is_none_or(|&x| x.total_cmp(&h.x).is_ne()) {
-                xs.push(h.x);
+        for (key, count) in distinct {
+            let [x, t_x, t] = key.map(from_order_key);
+            // The sums add each customer's values in the sorted order.
+            for _ in 0..count {
+                sum_x += x;
+                sum_t += t;
+            }
+            if xs.last().is_none_or(|&v| v.total_cmp(&x).is_ne()) {
+                xs.push(x);
             }
             let xi = xs.len() - 1;
             match merged.last_mut() {
-                Some(row) if row.0 == xi && row.1 == h.t_x && row.2 == h.t => row.3 += 1.0,
-                _ => merged.push((xi, h.t_x, h.t, 1.0)),
+                Some(row) if row.0 == xi && row.1 == t_x && row.2 == t => row.3 += f64::from(count),
+                _ => merged.push((xi, t_x, t, f64::from(count))),
             }
         }
-        let mut times: Vec<f64> = merged.iter().flat_map(|r| [r.1, r.2]).collect();
+        // The distinct times (a few hundred), deduplicated by bits before
+        // they are sorted.
+        let mut seen: FxSet<u64> = fx::set_with_capacity(1024);
+        let mut times: Vec<f64> = merged
+            .iter()
+            .flat_map(|r| [r.1, r.2])
+            .filter(|t| seen.insert(t.to_bits()))
+            .collect();
         times.sort_unstable_by(f64::total_cmp);
-        times.dedup_by(|p, q| p.total_cmp(q).is_eq());
         let at = |t: f64| times.partition_point(|v| v.total_cmp(&t).is_lt());
         let rows = merged
             .iter()
             .map(|&(xi, t_x, t, w)| (xi, at(t_x), at(t), w))
             .collect();
-        let customers = sorted.len() as f64;
+        let customers = histories.len() as f64;
         let whole = xs
             .iter()
             .map(|&x| (x.fract() == 0.0 && (0.0..1e6).contains(&x)).then_some(x as u32))
