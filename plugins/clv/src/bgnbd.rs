@@ -313,6 +313,35 @@ impl Population {
         self.rows.len()
     }
 
+    /// The distinct (x, T) of the histories, ascending by x then T (as
+    /// `total_cmp` orders them). Marked in a grid of distinct x by distinct
+    /// time when that is small (it is for customers summarised per day),
+    /// else collected and sorted.
+    pub fn ages(&self) -> Vec<(f64, f64)> {
+        let width = self.times.len();
+        let cells = self.xs.len().saturating_mul(width);
+        if cells <= 64 * self.rows.len() + 4096 {
+            let mut seen = vec![false; cells];
+            for &(xi, _, ti, _) in &self.rows {
+                seen[xi * width + ti] = true;
+            }
+            seen.iter()
+                .enumerate()
+                .filter(|(_, &s)| s)
+                .map(|(cell, _)| (self.xs[cell / width], self.times[cell % width]))
+                .collect()
+        } else {
+            let mut pairs: Vec<(usize, usize)> =
+                self.rows.iter().map(|&(xi, _, ti, _)| (xi, ti)).collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            pairs
+                .into_iter()
+                .map(|(xi, ti)| (self.xs[xi], self.times[ti]))
+                .collect()
+        }
+    }
+
     /// The total log-likelihood at `params`.
     pub fn log_likelihood(&self, params: &BgNbd) -> f64 {
         let mut g = [0.0; 4];

@@ -366,16 +366,17 @@ pub fn fit_batch(
     // D and H of every (x, T) `score` will ask for: the customers' own and
     // the explanation's (x_ref, T) and (x, T_ref).
     let at_age = {
-        // Deduplicated in a hash set, and only the distinct pairs (about
-        // a thousand on the full CDNOW cohort, of 70,000) sorted.
-        let mut seen: fx::FxSet<(u64, u64)> = fx::set_with_capacity(1024);
-        for (_, s) in &buyers {
-            seen.insert((s.x.to_bits(), s.t.to_bits()));
-            seen.insert((reference.frequency.to_bits(), s.t.to_bits()));
-            seen.insert((s.x.to_bits(), reference.age.to_bits()));
+        // From the population's distinct (x, T) (about a thousand on the
+        // full CDNOW cohort of 23,570 customers), which give the same set.
+        let ages = pop.ages();
+        let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(3 * ages.len());
+        for &(x, t) in &ages {
+            pairs.push((x.to_bits(), t.to_bits()));
+            pairs.push((reference.frequency.to_bits(), t.to_bits()));
+            pairs.push((x.to_bits(), reference.age.to_bits()));
         }
-        let mut pairs: Vec<(u64, u64)> = seen.into_iter().collect();
         pairs.sort_unstable();
+        pairs.dedup();
         if pairs.len() <= table::MAX_ENTRIES {
             let horizon = config.expected_purchases_horizon;
             table::AgeTable::new(
@@ -554,6 +555,15 @@ struct AtAge {
     silent: f64,
 }
 
+/// What customers with the same history (x, t_x, T) share: P(alive) at
+/// the explanation's 8 corners and the labels of frequency, recency and
+/// age.
+#[derive(Clone, Copy)]
+struct PerHistory {
+    alive: [f64; 8],
+    labels: [Text; 3],
+}
+
 /// [`score`] on a batch in either layout, writing the outputs as columns.
 /// Work is shared between customers wherever the result depends on less
 /// than the whole customer: D, H and the silent probability per (x, T),
@@ -624,9 +634,12 @@ pub fn score_batch(
     // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
     // series per period end), P(alive) at the 8 corners the next.
     let mut at_age: Cache<(u64, u64), AtAge> = fx::map_with_capacity(n);
-    let mut corners: Cache<(u64, u64, u64), [f64; 8]> = fx::map_with_capacity(n);
-    let mut lookup = |x: f64, t: f64| -> AtAge {
-        *at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+    let mut corners: Cache<(u64, u64, u64), PerHistory> = fx::map_with_capacity(n);
+    // The silent probability is only needed for customers' own (x, T),
+    // not for the explanation's (x_ref, T) and (x, T_ref): it is computed
+    // on the first look-up that asks for it (NaN until then).
+    let mut lookup = |x: f64, t: f64, silent: bool| -> AtAge {
+        let found = at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
             let (discounted, expected) = if let Some(found) = model.at_age.get(x, t) {
                 found
             } else if x == r.frequency && t == r.age {
@@ -640,9 +653,13 @@ pub fn score_batch(
             AtAge {
                 discounted,
                 expected,
-                silent: bg.silent(x, t, config.churn_horizon),
+                silent: f64::NAN,
             }
-        })
+        });
+        if silent && found.silent.is_nan() {
+            found.silent = bg.silent(x, t, config.churn_horizon);
+        }
+        *found
     };
     for i in 0..batch.len() {
         let subject = batch.subject(i);
@@ -653,27 +670,14 @@ pub fn score_batch(
             continue;
         };
         let f = factors(&s, &gg);
-        let own = lookup(f.frequency, f.age);
+        let own = lookup(f.frequency, f.age, true);
         let ds = [
             [
                 model.reference_discounted,
-                lookup(r.frequency, f.age).discounted,
+                lookup(r.frequency, f.age, false).discounted,
             ],
-            [lookup(f.frequency, r.age).discounted, own.discounted],
+            [lookup(f.frequency, r.age, false).discounted, own.discounted],
         ];
-        let alive = *corners
-            .entry((s.x.to_bits(), s.t_x.to_bits(), s.t.to_bits()))
-            .or_insert_with(|| v.alive_corners(&f, &r));
-        // P(alive) of the customer's own history is the corner with every
-        // factor from the customer.
-        let p_alive = alive[7];
-        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
-        let expected = p_alive * own.expected;
-        let spend = gg.conditional_mean(s.x, s.zbar);
-        let churn = BgNbd::no_purchase_given(p_alive, own.silent);
-        let phi = v.shapley_with(&f, &r, &alive, &ds);
-        let band = stats::bin(clv, &band_cuts) as usize;
-        let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
         let mut text =
             |cache: &mut Cache<i64, Text>, key: Option<i64>, write: &dyn Fn(&mut String)| -> Text {
                 let mut make = || {
@@ -686,25 +690,52 @@ pub fn score_batch(
                     None => make(),
                 }
             };
-        let freq_label = text(
-            // x is a count; its label is cached by its bits.
-            &mut frequency_labels,
-            Some(s.x.to_bits() as i64),
-            &|o| {
-                push_repeat_purchases(o, s.x);
-                o.push_str(&typical_frequency);
-            },
-        );
-        let recency_label = text(&mut recency_labels, shown(f.recency, 1), &|o| {
-            o.push_str("last purchase ");
-            push_fixed(o, f.recency, 1);
-            o.push_str(&typical_recency);
-        });
-        let age_label = text(&mut age_labels, shown(s.t, 1), &|o| {
-            o.push_str("customer for ");
-            push_fixed(o, s.t, 1);
-            o.push_str(&typical_age);
-        });
+        // Everything that depends on the history only, once per history:
+        // P(alive) at the corners and the labels of frequency, recency and
+        // age.
+        let key = (s.x.to_bits(), s.t_x.to_bits(), s.t.to_bits());
+        let shared = match corners.get(&key) {
+            Some(found) => *found,
+            None => {
+                let freq_label = text(
+                    // x is a count; its label is cached by its bits.
+                    &mut frequency_labels,
+                    Some(s.x.to_bits() as i64),
+                    &|o| {
+                        push_repeat_purchases(o, s.x);
+                        o.push_str(&typical_frequency);
+                    },
+                );
+                let recency_label = text(&mut recency_labels, shown(f.recency, 1), &|o| {
+                    o.push_str("last purchase ");
+                    push_fixed(o, f.recency, 1);
+                    o.push_str(&typical_recency);
+                });
+                let age_label = text(&mut age_labels, shown(s.t, 1), &|o| {
+                    o.push_str("customer for ");
+                    push_fixed(o, s.t, 1);
+                    o.push_str(&typical_age);
+                });
+                let shared = PerHistory {
+                    alive: v.alive_corners(&f, &r),
+                    labels: [freq_label, recency_label, age_label],
+                };
+                corners.insert(key, shared);
+                shared
+            }
+        };
+        let alive = shared.alive;
+        let [freq_label, recency_label, age_label] = shared.labels;
+        // P(alive) of the customer's own history is the corner with every
+        // factor from the customer.
+        let p_alive = alive[7];
+        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
+        let expected = p_alive * own.expected;
+        let spend = gg.conditional_mean(s.x, s.zbar);
+        let churn = BgNbd::no_purchase_given(p_alive, own.silent);
+        let phi = v.shapley_with(&f, &r, &alive, &ds);
+        let band = stats::bin(clv, &band_cuts) as usize;
+        let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
         let spend_label = if s.x > 0.0 {
             text(&mut spend_labels, shown(s.zbar, 2), &|o| {
                 o.push_str("average repeat spend ");
