@@ -10,10 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fx::{self, from_order_key, order_key, FxMap, FxSet};
+use crate::fx::{self, from_order_key, order_key, FxSet};
 use crate::optim::{self, Objective, Report};
 use crate::special::{
-    digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, pow_int, Libm, LogProduct,
+    digamma, expm1_ratio, hyp_tail, ln_beta, ln_gamma, pow_int, Libm, LogProduct, TailRatios,
 };
 
 /// The BG/NBD parameters.
@@ -112,27 +112,47 @@ impl BgNbd {
 
     /// [`Self::expected_if_alive`] at several horizons for the same x and
     /// T, bit for bit the same values, with the hypergeometric series of
-    /// all horizons summed in one pass ([`hyp_tails`]). `out` must be as
-    /// long as `ts`.
+    /// all horizons sharing their ratios of terms ([`hyp_tails`]). `out`
+    /// must be as long as `ts`.
     pub fn expected_if_alive_many(&self, x: f64, t_age: f64, ts: &[f64], out: &mut [f64]) {
+        let mut ratios = self.tail_ratios(x);
+        self.expected_if_alive_shared(&mut ratios, x, t_age, ts, out);
+    }
+
+    /// The ratios of terms the series of [`Self::expected_if_alive`] at x
+    /// needs, for any age and horizon.
+    pub fn tail_ratios(&self, x: f64) -> TailRatios {
+        let Self { r, a, b, .. } = *self;
+        TailRatios::new(a + b - 1.0 - r, a, a + b + x - 1.0)
+    }
+
+    /// [`Self::expected_if_alive_many`] with `ratios` kept across calls:
+    /// customers with the same x share them whatever their age. `ratios`
+    /// are replaced when they are not those of x.
+    pub fn expected_if_alive_shared(
+        &self,
+        ratios: &mut TailRatios,
+        x: f64,
+        t_age: f64,
+        ts: &[f64],
+        out: &mut [f64],
+    ) {
         let Self { r, alpha, a, b } = *self;
         let u = alpha + t_age;
         let c = a + b + x - 1.0;
-        // A horizon of 0 or less gives 0; its z is 0, so its series is
-        // skipped too.
-        let zs: Vec<f64> = ts
-            .iter()
-            .map(|&t| if t <= 0.0 { 0.0 } else { t / (u + t) })
-            .collect();
-        hyp_tails(a + b - 1.0 - r, a, c, &zs, out);
+        if !ratios.is_for(a + b - 1.0 - r, a, c) {
+            *ratios = self.tail_ratios(x);
+        }
         for (&t, o) in ts.iter().zip(out.iter_mut()) {
+            // A horizon of 0 or less gives 0.
             if t <= 0.0 {
                 *o = 0.0;
                 continue;
             }
+            let s = ratios.tail(t / (u + t));
             let ln_y = -(t / u).libm_ln_1p();
             let e = (a - 1.0) * ln_y;
-            *o = c * (-ln_y * expm1_ratio(e) - e.libm_exp() * *o);
+            *o = c * (-ln_y * expm1_ratio(e) - e.libm_exp() * s);
         }
     }
 
@@ -247,14 +267,18 @@ impl Population {
     /// merging neighbours, for a fraction of the comparisons (the full
     /// CDNOW cohort has 23,570 histories but 8,685 distinct ones).
     pub fn new(histories: &[History]) -> Self {
-        let mut counts: FxMap<[u64; 3], u32> = fx::map_with_capacity(histories.len());
-        for h in histories {
-            *counts
-                .entry([order_key(h.x), order_key(h.t_x), order_key(h.t)])
-                .or_insert(0) += 1;
+        let mut keys: Vec<[u64; 3]> = histories
+            .iter()
+            .map(|h| [order_key(h.x), order_key(h.t_x), order_key(h.t)])
+            .collect();
+        keys.sort_unstable();
+        let mut distinct: Vec<([u64; 3], u32)> = Vec::new();
+        for k in keys {
+            match distinct.last_mut() {
+                Some(last) if last.0 == k => last.1 += 1,
+                _ => distinct.push((k, 1)),
+            }
         }
-        let mut distinct: Vec<([u64; 3], u32)> = counts.into_iter().collect();
-        distinct.sort_unstable_by_key(|e| e.0);
         let mut xs: Vec<f64> = Vec::new();
         let mut merged: Vec<(usize, f64, f64, f64)> = Vec::with_capacity(distinct.len());
         let (mut sum_x, mut sum_t) = (0.0, 0.0);

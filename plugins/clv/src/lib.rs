@@ -379,12 +379,16 @@ pub fn fit_batch(
         pairs.dedup();
         if pairs.len() <= table::MAX_ENTRIES {
             let horizon = config.expected_purchases_horizon;
+            // The pairs come by x, so the series of each x share their
+            // ratios of terms.
+            let mut ratios = v.bg.tail_ratios(0.0);
             table::AgeTable::new(
                 pairs
                     .into_iter()
                     .map(|(x, t)| {
                         let (x, t) = (f64::from_bits(x), f64::from_bits(t));
-                        let (discounted, expected) = v.discounted_and_expected(x, t, horizon);
+                        let (discounted, expected) =
+                            v.discounted_and_expected_shared(&mut ratios, x, t, horizon);
                         table::Entry {
                             x,
                             t,

@@ -17,7 +17,7 @@
 
 use crate::bgnbd::{BgNbd, History};
 use crate::gamma_gamma::GammaGamma;
-use crate::special::Libm;
+use crate::special::{Libm, TailRatios};
 
 /// The four factors of a customer's value, in the model's time unit.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -82,11 +82,25 @@ impl Valuer {
     /// ([`BgNbd::expected_if_alive_many`]). The values are bit for bit
     /// those of one [`BgNbd::expected_if_alive`] per horizon.
     pub fn discounted_and_expected(&self, x: f64, age: f64, horizon: f64) -> (f64, f64) {
+        self.discounted_and_expected_shared(&mut self.bg.tail_ratios(x), x, age, horizon)
+    }
+
+    /// [`Self::discounted_and_expected`] with the series' ratios of terms
+    /// kept across calls (see [`BgNbd::expected_if_alive_shared`]): the
+    /// same bits, for less work when consecutive calls share x.
+    pub fn discounted_and_expected_shared(
+        &self,
+        ratios: &mut TailRatios,
+        x: f64,
+        age: f64,
+        horizon: f64,
+    ) -> (f64, f64) {
         let k = self.discounts.len();
         let mut ts: Vec<f64> = (0..k).map(|i| (i + 1) as f64 * self.step).collect();
         ts.push(horizon);
         let mut hs = vec![0.0; k + 1];
-        self.bg.expected_if_alive_many(x, age, &ts, &mut hs);
+        self.bg
+            .expected_if_alive_shared(ratios, x, age, &ts, &mut hs);
         let mut prev = 0.0;
         let mut total = 0.0;
         for (h, disc) in hs.iter().zip(&self.discounts) {
