@@ -10,9 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fx::{self, from_order_key, order_key, FxSet};
 use crate::optim::{self, Objective, Report};
 use crate::special::{
-    digamma, expm1_ratio, hyp_tail, hyp_tails, ln_beta, ln_gamma, pow_int, Libm, LogProduct,
+    digamma, expm1_ratio, hyp_tail, ln_beta, ln_gamma, pow_int, Libm, LogProduct, TailRatios,
 };
 
 /// The BG/NBD parameters.
@@ -111,27 +112,47 @@ impl BgNbd {
 
     /// [`Self::expected_if_alive`] at several horizons for the same x and
     /// T, bit for bit the same values, with the hypergeometric series of
-    /// all horizons summed in one pass ([`hyp_tails`]). `out` must be as
-    /// long as `ts`.
+    /// all horizons sharing their ratios of terms ([`hyp_tails`]). `out`
+    /// must be as long as `ts`.
     pub fn expected_if_alive_many(&self, x: f64, t_age: f64, ts: &[f64], out: &mut [f64]) {
+        let mut ratios = self.tail_ratios(x);
+        self.expected_if_alive_shared(&mut ratios, x, t_age, ts, out);
+    }
+
+    /// The ratios of terms the series of [`Self::expected_if_alive`] at x
+    /// needs, for any age and horizon.
+    pub fn tail_ratios(&self, x: f64) -> TailRatios {
+        let Self { r, a, b, .. } = *self;
+        TailRatios::new(a + b - 1.0 - r, a, a + b + x - 1.0)
+    }
+
+    /// [`Self::expected_if_alive_many`] with `ratios` kept across calls:
+    /// customers with the same x share them whatever their age. `ratios`
+    /// are replaced when they are not those of x.
+    pub fn expected_if_alive_shared(
+        &self,
+        ratios: &mut TailRatios,
+        x: f64,
+        t_age: f64,
+        ts: &[f64],
+        out: &mut [f64],
+    ) {
         let Self { r, alpha, a, b } = *self;
         let u = alpha + t_age;
         let c = a + b + x - 1.0;
-        // A horizon of 0 or less gives 0; its z is 0, so its series is
-        // skipped too.
-        let zs: Vec<f64> = ts
-            .iter()
-            .map(|&t| if t <= 0.0 { 0.0 } else { t / (u + t) })
-            .collect();
-        hyp_tails(a + b - 1.0 - r, a, c, &zs, out);
+        if !ratios.is_for(a + b - 1.0 - r, a, c) {
+            *ratios = self.tail_ratios(x);
+        }
         for (&t, o) in ts.iter().zip(out.iter_mut()) {
+            // A horizon of 0 or less gives 0.
             if t <= 0.0 {
                 *o = 0.0;
                 continue;
             }
+            let s = ratios.tail(t / (u + t));
             let ln_y = -(t / u).libm_ln_1p();
             let e = (a - 1.0) * ln_y;
-            *o = c * (-ln_y * expm1_ratio(e) - e.libm_exp() * *o);
+            *o = c * (-ln_y * expm1_ratio(e) - e.libm_exp() * s);
         }
     }
 
@@ -239,37 +260,59 @@ pub struct Population {
 
 impl Population {
     /// Compresses histories; the result does not depend on their order.
+    ///
+    /// Identical histories (the same bits) are counted in a hash map and
+    /// only the distinct ones are sorted, by `total_cmp` of (x, t_x, T):
+    /// the rows, sums and order are those of sorting every history and
+    /// merging neighbours, for a fraction of the comparisons (the full
+    /// CDNOW cohort has 23,570 histories but 8,685 distinct ones).
     pub fn new(histories: &[History]) -> Self {
-        let mut sorted: Vec<History> = histories.to_vec();
-        sorted.sort_unstable_by(|p, q| {
-            p.x.total_cmp(&q.x)
-                .then(p.t_x.total_cmp(&q.t_x))
-                .then(p.t.total_cmp(&q.t))
-        });
+        let mut keys: Vec<[u64; 3]> = histories
+            .iter()
+            .map(|h| [order_key(h.x), order_key(h.t_x), order_key(h.t)])
+            .collect();
+        keys.sort_unstable();
+        let mut distinct: Vec<([u64; 3], u32)> = Vec::new();
+        for k in keys {
+            match distinct.last_mut() {
+                Some(last) if last.0 == k => last.1 += 1,
+                _ => distinct.push((k, 1)),
+            }
+        }
         let mut xs: Vec<f64> = Vec::new();
-        let mut merged: Vec<(usize, f64, f64, f64)> = Vec::new();
+        let mut merged: Vec<(usize, f64, f64, f64)> = Vec::with_capacity(distinct.len());
         let (mut sum_x, mut sum_t) = (0.0, 0.0);
-        for h in &sorted {
-            sum_x += h.x;
-            sum_t += h.t;
-            if xs.last().is_none_or(|&x| x.total_cmp(&h.x).is_ne()) {
-                xs.push(h.x);
+        for (key, count) in distinct {
+            let [x, t_x, t] = key.map(from_order_key);
+            // The sums add each customer's values in the sorted order.
+            for _ in 0..count {
+                sum_x += x;
+                sum_t += t;
+            }
+            if xs.last().is_none_or(|&v| v.total_cmp(&x).is_ne()) {
+                xs.push(x);
             }
             let xi = xs.len() - 1;
             match merged.last_mut() {
-                Some(row) if row.0 == xi && row.1 == h.t_x && row.2 == h.t => row.3 += 1.0,
-                _ => merged.push((xi, h.t_x, h.t, 1.0)),
+                Some(row) if row.0 == xi && row.1 == t_x && row.2 == t => row.3 += f64::from(count),
+                _ => merged.push((xi, t_x, t, f64::from(count))),
             }
         }
-        let mut times: Vec<f64> = merged.iter().flat_map(|r| [r.1, r.2]).collect();
+        // The distinct times (a few hundred), deduplicated by bits before
+        // they are sorted.
+        let mut seen: FxSet<u64> = fx::set_with_capacity(1024);
+        let mut times: Vec<f64> = merged
+            .iter()
+            .flat_map(|r| [r.1, r.2])
+            .filter(|t| seen.insert(t.to_bits()))
+            .collect();
         times.sort_unstable_by(f64::total_cmp);
-        times.dedup_by(|p, q| p.total_cmp(q).is_eq());
         let at = |t: f64| times.partition_point(|v| v.total_cmp(&t).is_lt());
         let rows = merged
             .iter()
             .map(|&(xi, t_x, t, w)| (xi, at(t_x), at(t), w))
             .collect();
-        let customers = sorted.len() as f64;
+        let customers = histories.len() as f64;
         let whole = xs
             .iter()
             .map(|&x| (x.fract() == 0.0 && (0.0..1e6).contains(&x)).then_some(x as u32))
@@ -292,6 +335,35 @@ impl Population {
     /// Number of distinct histories.
     pub fn distinct(&self) -> usize {
         self.rows.len()
+    }
+
+    /// The distinct (x, T) of the histories, ascending by x then T (as
+    /// `total_cmp` orders them). Marked in a grid of distinct x by distinct
+    /// time when that is small (it is for customers summarised per day),
+    /// else collected and sorted.
+    pub fn ages(&self) -> Vec<(f64, f64)> {
+        let width = self.times.len();
+        let cells = self.xs.len().saturating_mul(width);
+        if cells <= 64 * self.rows.len() + 4096 {
+            let mut seen = vec![false; cells];
+            for &(xi, _, ti, _) in &self.rows {
+                seen[xi * width + ti] = true;
+            }
+            seen.iter()
+                .enumerate()
+                .filter(|(_, &s)| s)
+                .map(|(cell, _)| (self.xs[cell / width], self.times[cell % width]))
+                .collect()
+        } else {
+            let mut pairs: Vec<(usize, usize)> =
+                self.rows.iter().map(|&(xi, _, ti, _)| (xi, ti)).collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            pairs
+                .into_iter()
+                .map(|(xi, ti)| (self.xs[xi], self.times[ti]))
+                .collect()
+        }
     }
 
     /// The total log-likelihood at `params`.

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fx::{from_order_key, order_key};
 use crate::optim::{self, Objective, Report};
 use crate::special::{digamma, ln_gamma, Libm, LogProduct};
 
@@ -79,12 +80,20 @@ impl Spenders {
     /// From (x, z̄) pairs with x > 0 and z̄ > 0; the result does not depend
     /// on their order.
     pub fn new(pairs: &[(f64, f64)]) -> Self {
-        let mut sorted = pairs.to_vec();
-        sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // Sorted as `total_cmp` orders (x, z̄), by integer keys of that
+        // order: one comparison each instead of two float orderings.
+        let mut keys: Vec<[u64; 2]> = pairs
+            .iter()
+            .map(|&(x, z)| [order_key(x), order_key(z)])
+            .collect();
+        keys.sort_unstable();
         let mut xs: Vec<f64> = Vec::new();
         let mut rows: Vec<(usize, f64, f64, f64)> = Vec::new();
         let mut sum = 0.0;
-        for &(x, z) in &sorted {
+        for (x, z) in keys
+            .iter()
+            .map(|k| (from_order_key(k[0]), from_order_key(k[1])))
+        {
             sum += z;
             if xs.last().is_none_or(|&v| v.total_cmp(&x).is_ne()) {
                 xs.push(x);
@@ -95,7 +104,7 @@ impl Spenders {
                 _ => rows.push((xi, z, z.libm_ln(), 1.0)),
             }
         }
-        let customers = sorted.len() as f64;
+        let customers = pairs.len() as f64;
         let mut groups: Vec<(std::ops::Range<usize>, f64, f64)> = Vec::with_capacity(xs.len());
         for (k, &(xi, _, ln_z, w)) in rows.iter().enumerate() {
             if groups.len() <= xi {

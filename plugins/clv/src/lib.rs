@@ -19,6 +19,7 @@
 
 pub mod bgnbd;
 pub mod config;
+pub mod fx;
 pub mod gamma_gamma;
 pub mod optim;
 pub mod special;
@@ -26,8 +27,7 @@ pub mod summary;
 pub mod table;
 pub mod value;
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
 use rapport_plugin_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -336,16 +336,7 @@ pub fn fit_batch(
     }
 
     // The reference customer: the population's medians.
-    // The nearest-rank median (`stats::quantile` at 0.5) by selection
-    // rather than a full sort: the same element, in linear time.
-    let median = |mut v: Vec<f64>| {
-        if v.is_empty() {
-            return 0.0;
-        }
-        let rank = ((0.5 * v.len() as f64) - 1e-9).ceil().max(1.0) as usize;
-        let at = rank.min(v.len()) - 1;
-        *v.select_nth_unstable_by(at, f64::total_cmp).1
-    };
+    let median = |mut v: Vec<f64>| nearest_rank(&mut v, 0.5).unwrap_or(0.0);
     let spend_median = median(pairs.iter().map(|p| p.1).collect());
     let reference_hist = History {
         x: median(histories.iter().map(|h| h.x).collect()),
@@ -375,22 +366,29 @@ pub fn fit_batch(
     // D and H of every (x, T) `score` will ask for: the customers' own and
     // the explanation's (x_ref, T) and (x, T_ref).
     let at_age = {
-        let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(2 * buyers.len() + 1);
-        for (_, s) in &buyers {
-            pairs.push((s.x.to_bits(), s.t.to_bits()));
-            pairs.push((reference.frequency.to_bits(), s.t.to_bits()));
-            pairs.push((s.x.to_bits(), reference.age.to_bits()));
+        // From the population's distinct (x, T) (about a thousand on the
+        // full CDNOW cohort of 23,570 customers), which give the same set.
+        let ages = pop.ages();
+        let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(3 * ages.len());
+        for &(x, t) in &ages {
+            pairs.push((x.to_bits(), t.to_bits()));
+            pairs.push((reference.frequency.to_bits(), t.to_bits()));
+            pairs.push((x.to_bits(), reference.age.to_bits()));
         }
         pairs.sort_unstable();
         pairs.dedup();
         if pairs.len() <= table::MAX_ENTRIES {
             let horizon = config.expected_purchases_horizon;
+            // The pairs come by x, so the series of each x share their
+            // ratios of terms.
+            let mut ratios = v.bg.tail_ratios(0.0);
             table::AgeTable::new(
                 pairs
                     .into_iter()
                     .map(|(x, t)| {
                         let (x, t) = (f64::from_bits(x), f64::from_bits(t));
-                        let (discounted, expected) = v.discounted_and_expected(x, t, horizon);
+                        let (discounted, expected) =
+                            v.discounted_and_expected_shared(&mut ratios, x, t, horizon);
                         table::Entry {
                             x,
                             t,
@@ -418,24 +416,26 @@ pub fn fit_batch(
             let take = n.min(BAND_SAMPLE);
             // D(x, T) once per distinct (x, T) of the sample.
             let mut memo: BTreeMap<(u64, u64), f64> = BTreeMap::new();
-            let clvs = stats::sorted((0..take).map(|k| {
-                // In u64: k · n overflows the sandbox's 32-bit usize
-                // beyond about 214,000 customers.
-                let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
-                let f = factors(&s, &gg.params);
-                let d = match at_age.get(f.frequency, f.age) {
-                    Some((d, _)) => d,
-                    None => *memo
-                        .entry((f.frequency.to_bits(), f.age.to_bits()))
-                        .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age)),
-                };
-                v.clv_with(&f, d)
-            }));
+            let mut clvs: Vec<f64> = (0..take)
+                .map(|k| {
+                    // In u64: k · n overflows the sandbox's 32-bit usize
+                    // beyond about 214,000 customers.
+                    let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
+                    let f = factors(&s, &gg.params);
+                    let d = match at_age.get(f.frequency, f.age) {
+                        Some((d, _)) => d,
+                        None => *memo
+                            .entry((f.frequency.to_bits(), f.age.to_bits()))
+                            .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age)),
+                    };
+                    v.clv_with(&f, d)
+                })
+                .collect();
             config
                 .bands
                 .cuts
                 .iter()
-                .map(|&q| stats::quantile(&clvs, q).unwrap_or(0.0))
+                .map(|&q| nearest_rank(&mut clvs, q).unwrap_or(0.0))
                 .collect()
         }
     };
@@ -504,6 +504,24 @@ pub fn fit_batch(
     Ok(fitted)
 }
 
+/// The nearest-rank `q`-quantile of `values` (`stats::quantile` of them
+/// sorted) by selection rather than a full sort: the same element, in
+/// linear time. Reorders `values`; `None` when they are empty or `q` is
+/// outside [0, 1].
+fn nearest_rank(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() || !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let n = values.len();
+    // The rank `stats::quantile` takes: ceil(q n), at least 1.
+    let rank = ((q * n as f64) - 1e-9).ceil().max(1.0) as usize;
+    Some(
+        *values
+            .select_nth_unstable_by(rank.min(n) - 1, f64::total_cmp)
+            .1,
+    )
+}
+
 /// The factors of a summary: one-time buyers' spend is the population mean
 /// (what the Gamma-Gamma model expects of them whatever they spent first).
 fn factors(s: &Summary, gg: &GammaGamma) -> Factors {
@@ -529,30 +547,8 @@ pub fn score(
     score_batch(config, ctx, model, &CustomerBatch::records(batch)).map(ScoredBatch::into_scored)
 }
 
-/// A `HashMap` hasher with no random seed (the sandbox grants no
-/// randomness, and `std`'s default hasher seeds itself from it): FxHash's
-/// multiply-rotate. The maps here are caches whose iteration order never
-/// reaches an output.
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type Cache<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+/// The per-call caches of `score` (see [`fx`]).
+type Cache<K, V> = fx::FxMap<K, V>;
 
 /// What customers with the same (x, T) share: D(x, T), H(x, T, horizon)
 /// and the probability of no purchase within the churn horizon if alive.
@@ -561,6 +557,15 @@ struct AtAge {
     discounted: f64,
     expected: f64,
     silent: f64,
+}
+
+/// What customers with the same history (x, t_x, T) share: P(alive) at
+/// the explanation's 8 corners and the labels of frequency, recency and
+/// age.
+#[derive(Clone, Copy)]
+struct PerHistory {
+    alive: [f64; 8],
+    labels: [Text; 3],
 }
 
 /// [`score`] on a batch in either layout, writing the outputs as columns.
@@ -623,16 +628,22 @@ pub fn score_batch(
         fixed(gg.population_mean(), 2)
     ));
     let mut label = String::new();
-    let mut frequency_labels: Cache<i64, Text> = Cache::default();
-    let mut recency_labels: Cache<i64, Text> = Cache::default();
-    let mut age_labels: Cache<i64, Text> = Cache::default();
-    let mut spend_labels: Cache<i64, Text> = Cache::default();
+    // Every cache sized for the batch up front, so none grows while
+    // customers are scored.
+    let n = batch.len();
+    let mut frequency_labels: Cache<i64, Text> = fx::map_with_capacity(n / 8);
+    let mut recency_labels: Cache<i64, Text> = fx::map_with_capacity(n / 2);
+    let mut age_labels: Cache<i64, Text> = fx::map_with_capacity(n / 2);
+    let mut spend_labels: Cache<i64, Text> = fx::map_with_capacity(n);
     // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
     // series per period end), P(alive) at the 8 corners the next.
-    let mut at_age: Cache<(u64, u64), AtAge> = Cache::default();
-    let mut corners: Cache<(u64, u64, u64), [f64; 8]> = Cache::default();
-    let mut lookup = |x: f64, t: f64| -> AtAge {
-        *at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+    let mut at_age: Cache<(u64, u64), AtAge> = fx::map_with_capacity(n);
+    let mut corners: Cache<(u64, u64, u64), PerHistory> = fx::map_with_capacity(n);
+    // The silent probability is only needed for customers' own (x, T),
+    // not for the explanation's (x_ref, T) and (x, T_ref): it is computed
+    // on the first look-up that asks for it (NaN until then).
+    let mut lookup = |x: f64, t: f64, silent: bool| -> AtAge {
+        let found = at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
             let (discounted, expected) = if let Some(found) = model.at_age.get(x, t) {
                 found
             } else if x == r.frequency && t == r.age {
@@ -646,9 +657,13 @@ pub fn score_batch(
             AtAge {
                 discounted,
                 expected,
-                silent: bg.silent(x, t, config.churn_horizon),
+                silent: f64::NAN,
             }
-        })
+        });
+        if silent && found.silent.is_nan() {
+            found.silent = bg.silent(x, t, config.churn_horizon);
+        }
+        *found
     };
     for i in 0..batch.len() {
         let subject = batch.subject(i);
@@ -659,27 +674,14 @@ pub fn score_batch(
             continue;
         };
         let f = factors(&s, &gg);
-        let own = lookup(f.frequency, f.age);
+        let own = lookup(f.frequency, f.age, true);
         let ds = [
             [
                 model.reference_discounted,
-                lookup(r.frequency, f.age).discounted,
+                lookup(r.frequency, f.age, false).discounted,
             ],
-            [lookup(f.frequency, r.age).discounted, own.discounted],
+            [lookup(f.frequency, r.age, false).discounted, own.discounted],
         ];
-        let alive = *corners
-            .entry((s.x.to_bits(), s.t_x.to_bits(), s.t.to_bits()))
-            .or_insert_with(|| v.alive_corners(&f, &r));
-        // P(alive) of the customer's own history is the corner with every
-        // factor from the customer.
-        let p_alive = alive[7];
-        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
-        let expected = p_alive * own.expected;
-        let spend = gg.conditional_mean(s.x, s.zbar);
-        let churn = BgNbd::no_purchase_given(p_alive, own.silent);
-        let phi = v.shapley_with(&f, &r, &alive, &ds);
-        let band = stats::bin(clv, &band_cuts) as usize;
-        let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
         let mut text =
             |cache: &mut Cache<i64, Text>, key: Option<i64>, write: &dyn Fn(&mut String)| -> Text {
                 let mut make = || {
@@ -692,25 +694,52 @@ pub fn score_batch(
                     None => make(),
                 }
             };
-        let freq_label = text(
-            // x is a count; its label is cached by its bits.
-            &mut frequency_labels,
-            Some(s.x.to_bits() as i64),
-            &|o| {
-                push_repeat_purchases(o, s.x);
-                o.push_str(&typical_frequency);
-            },
-        );
-        let recency_label = text(&mut recency_labels, shown(f.recency, 1), &|o| {
-            o.push_str("last purchase ");
-            push_fixed(o, f.recency, 1);
-            o.push_str(&typical_recency);
-        });
-        let age_label = text(&mut age_labels, shown(s.t, 1), &|o| {
-            o.push_str("customer for ");
-            push_fixed(o, s.t, 1);
-            o.push_str(&typical_age);
-        });
+        // Everything that depends on the history only, once per history:
+        // P(alive) at the corners and the labels of frequency, recency and
+        // age.
+        let key = (s.x.to_bits(), s.t_x.to_bits(), s.t.to_bits());
+        let shared = match corners.get(&key) {
+            Some(found) => *found,
+            None => {
+                let freq_label = text(
+                    // x is a count; its label is cached by its bits.
+                    &mut frequency_labels,
+                    Some(s.x.to_bits() as i64),
+                    &|o| {
+                        push_repeat_purchases(o, s.x);
+                        o.push_str(&typical_frequency);
+                    },
+                );
+                let recency_label = text(&mut recency_labels, shown(f.recency, 1), &|o| {
+                    o.push_str("last purchase ");
+                    push_fixed(o, f.recency, 1);
+                    o.push_str(&typical_recency);
+                });
+                let age_label = text(&mut age_labels, shown(s.t, 1), &|o| {
+                    o.push_str("customer for ");
+                    push_fixed(o, s.t, 1);
+                    o.push_str(&typical_age);
+                });
+                let shared = PerHistory {
+                    alive: v.alive_corners(&f, &r),
+                    labels: [freq_label, recency_label, age_label],
+                };
+                corners.insert(key, shared);
+                shared
+            }
+        };
+        let alive = shared.alive;
+        let [freq_label, recency_label, age_label] = shared.labels;
+        // P(alive) of the customer's own history is the corner with every
+        // factor from the customer.
+        let p_alive = alive[7];
+        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
+        let expected = p_alive * own.expected;
+        let spend = gg.conditional_mean(s.x, s.zbar);
+        let churn = BgNbd::no_purchase_given(p_alive, own.silent);
+        let phi = v.shapley_with(&f, &r, &alive, &ds);
+        let band = stats::bin(clv, &band_cuts) as usize;
+        let band_label = band_labels.get(band - 1).copied().unwrap_or(no_purchase);
         let spend_label = if s.x > 0.0 {
             text(&mut spend_labels, shown(s.zbar, 2), &|o| {
                 o.push_str("average repeat spend ");

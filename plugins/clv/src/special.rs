@@ -166,48 +166,83 @@ pub fn hyp_tail(big_a: f64, a: f64, c: f64, z: f64) -> f64 {
     sum
 }
 
-/// [`hyp_tail`] at several `z` with the same `A`, `a` and `C`, in one pass:
-/// `out[k] = hyp_tail(big_a, a, c, zs[k])`, bit for bit. The ratio of
-/// consecutive terms without its factor `z`, and with it the only division
-/// of a step, is the same for every `z`, so it is computed once per step and
-/// shared; each sum stops at its own term, exactly where [`hyp_tail`] would.
-/// The lifetime value needs the series at one `z` per CLV period for the
-/// same customer, which makes this several times cheaper than one call per
-/// period.
-pub fn hyp_tails(big_a: f64, a: f64, c: f64, zs: &[f64], out: &mut [f64]) {
-    // Per z: the current term, the stopping threshold, and whether it is
-    // still running.
-    let mut state: Vec<(f64, f64, bool)> = Vec::with_capacity(zs.len());
-    let mut running = 0usize;
-    for (&z, o) in zs.iter().zip(out.iter_mut()) {
-        if z <= 0.0 {
-            *o = 0.0;
-            state.push((0.0, 0.0, false));
-        } else {
-            let term = big_a / c * z;
-            *o = term;
-            state.push((term, 1e-17 * (1.0 - z).max(1e-12), true));
-            running += 1;
+/// The ratios of consecutive terms of [`hyp_tail`]'s series without their
+/// factor `z`, `(A + n)(a + n - 1) / ((C + n)(n + 1))` for n = 1, 2, ...:
+/// they depend on `A`, `a` and `C` only, so every `z` of the same customer
+/// (one per CLV period end) and of every customer with the same x (whose
+/// ages differ) shares them. Each is computed once, when a series first
+/// needs it, and each series then runs on its own with its term and sum
+/// in registers: the same operations on the same operands as
+/// [`hyp_tail`], so the same bits.
+#[derive(Debug, Clone)]
+pub struct TailRatios {
+    big_a: f64,
+    a: f64,
+    c: f64,
+    ratios: Vec<f64>,
+}
+
+impl TailRatios {
+    pub fn new(big_a: f64, a: f64, c: f64) -> Self {
+        Self {
+            big_a,
+            a,
+            c,
+            ratios: Vec::new(),
         }
     }
-    let mut n = 1.0;
-    for _ in 0..MAX_TERMS {
-        if running == 0 {
-            break;
+
+    /// Whether these are the ratios of (`big_a`, `a`, `c`).
+    pub fn is_for(&self, big_a: f64, a: f64, c: f64) -> bool {
+        self.big_a.to_bits() == big_a.to_bits()
+            && self.a.to_bits() == a.to_bits()
+            && self.c.to_bits() == c.to_bits()
+    }
+
+    /// Computes the ratios up to step `k` (0-based, n = k + 1).
+    #[cold]
+    fn extend_to(&mut self, k: usize) {
+        let (big_a, a, c) = (self.big_a, self.a, self.c);
+        // At least 64 more at a time; n counts in f64 as the series does
+        // (exact for every n reached).
+        let want = (k + 1).max(self.ratios.len() + 64).min(MAX_TERMS);
+        let mut n = self.ratios.len() as f64 + 1.0;
+        while self.ratios.len() < want {
+            self.ratios
+                .push((big_a + n) * (a + n - 1.0) / ((c + n) * (n + 1.0)));
+            n += 1.0;
         }
-        let ratio = (big_a + n) * (a + n - 1.0) / ((c + n) * (n + 1.0));
-        for ((&z, o), (term, eps, live)) in zs.iter().zip(out.iter_mut()).zip(state.iter_mut()) {
-            if !*live {
-                continue;
+    }
+
+    /// [`hyp_tail`]`(A, a, C, z)`, bit for bit.
+    pub fn tail(&mut self, z: f64) -> f64 {
+        if z <= 0.0 {
+            return 0.0;
+        }
+        let mut term = self.big_a / self.c * z;
+        let mut sum = term;
+        let eps = 1e-17 * (1.0 - z).max(1e-12);
+        for k in 0..MAX_TERMS {
+            if k >= self.ratios.len() {
+                self.extend_to(k);
             }
-            *term *= ratio * z;
-            *o += *term;
-            if term.abs() <= *eps * o.abs() || *term == 0.0 {
-                *live = false;
-                running -= 1;
+            term *= self.ratios[k] * z;
+            sum += term;
+            if term.abs() <= eps * sum.abs() || term == 0.0 {
+                break;
             }
         }
-        n += 1.0;
+        sum
+    }
+}
+
+/// [`hyp_tail`] at several `z` with the same `A`, `a` and `C`:
+/// `out[k] = hyp_tail(big_a, a, c, zs[k])`, bit for bit, sharing the ratio
+/// of consecutive terms between them (see [`TailRatios`]).
+pub fn hyp_tails(big_a: f64, a: f64, c: f64, zs: &[f64], out: &mut [f64]) {
+    let mut ratios = TailRatios::new(big_a, a, c);
+    for (&z, o) in zs.iter().zip(out.iter_mut()) {
+        *o = ratios.tail(z);
     }
 }
 
@@ -255,6 +290,23 @@ mod tests {
             for (z, o) in zs.iter().zip(out) {
                 assert_eq!(o.to_bits(), hyp_tail(big_a, a, c, *z).to_bits(), "z={z}");
             }
+        }
+    }
+
+    #[test]
+    fn shared_ratios_give_hyp_tail_bit_for_bit() {
+        // One set of ratios across series of different lengths, in an
+        // order where later series need fewer, then more, terms than
+        // the ratios computed so far.
+        let (big_a, a, c) = (2.97, 0.79, 2.22);
+        let mut ratios = TailRatios::new(big_a, a, c);
+        assert!(ratios.is_for(big_a, a, c) && !ratios.is_for(big_a, a, 2.23));
+        for z in [0.3, 0.9999, 0.05, 0.0, 0.6, 0.99999] {
+            assert_eq!(
+                ratios.tail(z).to_bits(),
+                hyp_tail(big_a, a, c, z).to_bits(),
+                "z={z}"
+            );
         }
     }
 

@@ -112,6 +112,119 @@ pub fn summarize_list(
         odd.no_list += 1;
         return None;
     };
+    match summarize_in_order(&list, as_of, unit_days) {
+        Some((summary, found)) => {
+            odd.add(found);
+            summary
+        }
+        None => summarize_sorting(&list, as_of, unit_days, days, odd),
+    }
+}
+
+/// The running sums of one pass over purchase days in order.
+struct Days {
+    first: i64,
+    last: i64,
+    current: i64,
+    repeat_days: u32,
+    repeat_spend: f64,
+    day_spend: f64,
+}
+
+impl Days {
+    fn new(first: i64) -> Self {
+        Self {
+            first,
+            last: first,
+            current: first,
+            repeat_days: 0,
+            repeat_spend: 0.0,
+            day_spend: 0.0,
+        }
+    }
+
+    /// Adds a transaction of day `d`, no earlier than the previous one.
+    #[inline]
+    fn add(&mut self, d: i64, amount: f64) {
+        if d != self.current {
+            if self.current != self.first {
+                self.repeat_spend += self.day_spend;
+            }
+            self.repeat_days += 1;
+            self.current = d;
+            self.day_spend = 0.0;
+        }
+        self.day_spend += amount;
+        self.last = d;
+    }
+
+    fn finish(mut self, as_of: i64, unit_days: f64) -> Summary {
+        if self.current != self.first {
+            self.repeat_spend += self.day_spend;
+        }
+        let x = f64::from(self.repeat_days);
+        let day_secs = DAY as f64;
+        Summary {
+            x,
+            t_x: (self.last - self.first) as f64 / unit_days,
+            t: (as_of - self.first * DAY) as f64 / day_secs / unit_days,
+            zbar: if self.repeat_days > 0 {
+                self.repeat_spend / x
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// The usual case in one pass: the list is already ordered by day, then by
+/// amount within a day (as the host sends it), so the sums run as they
+/// would after sorting. `None` at the first transaction out of that order,
+/// and [`summarize_sorting`] starts over; otherwise the summary and the
+/// oddities found, for the caller to count.
+fn summarize_in_order(
+    list: &Transactions<'_>,
+    as_of: i64,
+    unit_days: f64,
+) -> Option<(Option<Summary>, Oddities)> {
+    let mut odd = Oddities::default();
+    let mut days: Option<Days> = None;
+    let mut prev = (i64::MIN, f64::NEG_INFINITY);
+    for k in 0..list.len() {
+        let Some(at) = list.at(k) else {
+            odd.missing_at += 1;
+            continue;
+        };
+        if at > as_of {
+            odd.after_as_of += 1;
+            continue;
+        }
+        let amount = match list.amount(k) {
+            Some(a) if a.is_finite() => a,
+            _ => {
+                odd.missing_amount += 1;
+                0.0
+            }
+        };
+        let d = at.div_euclid(DAY);
+        if d < prev.0 || (d == prev.0 && amount.total_cmp(&prev.1).is_lt()) {
+            return None;
+        }
+        prev = (d, amount);
+        days.get_or_insert_with(|| Days::new(d)).add(d, amount);
+    }
+    Some((days.map(|s| s.finish(as_of, unit_days)), odd))
+}
+
+/// [`summarize_list`] for a list in any order: the purchases collected
+/// into `days` and sorted by day, then by amount.
+fn summarize_sorting(
+    list: &Transactions<'_>,
+    as_of: i64,
+    unit_days: f64,
+    days: &mut Vec<(i64, f64)>,
+    odd: &mut Oddities,
+) -> Option<Summary> {
     days.clear();
     for k in 0..list.len() {
         let Some(at) = list.at(k) else {
@@ -135,43 +248,99 @@ pub fn summarize_list(
         return None;
     }
     // Order by day, then by amount within the day, so that the sums do not
-    // depend on how the host ordered the list (the host usually sends it in
-    // that order already, which is checked first).
-    let order = |p: &(i64, f64), q: &(i64, f64)| p.0.cmp(&q.0).then(p.1.total_cmp(&q.1));
-    if !days.is_sorted_by(|p, q| order(p, q).is_le()) {
-        days.sort_unstable_by(order);
-    }
-    let first = days[0].0;
-    let mut last = first;
-    let mut repeat_days = 0u32;
-    let mut repeat_spend = 0.0;
-    let mut day_spend = 0.0;
-    let mut current = first;
+    // depend on how the host ordered the list.
+    days.sort_unstable_by(|p, q| p.0.cmp(&q.0).then(p.1.total_cmp(&q.1)));
+    let mut sums = Days::new(days[0].0);
     for &(d, amount) in days.iter() {
-        if d != current {
-            if current != first {
-                repeat_spend += day_spend;
-            }
-            repeat_days += 1;
-            current = d;
-            day_spend = 0.0;
+        sums.add(d, amount);
+    }
+    Some(sums.finish(as_of, unit_days))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(at: Option<i64>, amount: Option<f64>) -> Transaction {
+        Transaction {
+            at,
+            amount,
+            quantity: None,
+            channel: None,
         }
-        day_spend += amount;
-        last = d;
     }
-    if current != first {
-        repeat_spend += day_spend;
+
+    #[test]
+    fn one_pass_and_sorting_agree_in_any_order() {
+        let as_of = 40 * DAY;
+        // Three purchase days (one with three transactions whose sum
+        // depends on the order of addition), one transaction without an
+        // instant, one after the as-of instant, one without an amount.
+        let list = vec![
+            tx(Some(2 * DAY + 5), Some(10.0)),
+            tx(Some(9 * DAY), Some(0.1)),
+            tx(Some(9 * DAY + 60), Some(0.2)),
+            tx(Some(9 * DAY + 7), Some(1e16)),
+            tx(None, Some(3.0)),
+            tx(Some(41 * DAY), Some(5.0)),
+            tx(Some(30 * DAY), None),
+        ];
+        let mut days = Vec::new();
+        let mut sorted_odd = Oddities::default();
+        let want = summarize_sorting(
+            &Transactions::from(&list[..]),
+            as_of,
+            7.0,
+            &mut days,
+            &mut sorted_odd,
+        )
+        .expect("purchases");
+        assert_eq!(want.x, 2.0);
+        assert_eq!(
+            sorted_odd,
+            Oddities {
+                missing_at: 1,
+                after_as_of: 1,
+                missing_amount: 1,
+                no_list: 0,
+            }
+        );
+        // Every rotation and its reverse, one of them in order.
+        let mut ordered = list.clone();
+        ordered.sort_by(|p, q| {
+            let key = |t: &Transaction| {
+                (
+                    t.at.map(|a| a.div_euclid(DAY)),
+                    t.amount.filter(|a| a.is_finite()).unwrap_or(0.0),
+                )
+            };
+            let (a, b) = (key(p), key(q));
+            a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))
+        });
+        let mut orders = vec![ordered];
+        for k in 0..list.len() {
+            let mut l = list.clone();
+            l.rotate_left(k);
+            orders.push(l.clone());
+            l.reverse();
+            orders.push(l);
+        }
+        for l in orders {
+            let mut odd = Oddities::default();
+            let got = summarize_list(
+                Some(Transactions::from(&l[..])),
+                as_of,
+                7.0,
+                &mut days,
+                &mut odd,
+            )
+            .expect("purchases");
+            assert_eq!(
+                [got.x, got.t_x, got.t, got.zbar].map(f64::to_bits),
+                [want.x, want.t_x, want.t, want.zbar].map(f64::to_bits),
+                "{l:?}"
+            );
+            assert_eq!(odd, sorted_odd);
+        }
     }
-    let x = f64::from(repeat_days);
-    let day_secs = DAY as f64;
-    Some(Summary {
-        x,
-        t_x: (last - first) as f64 / unit_days,
-        t: (as_of - first * DAY) as f64 / day_secs / unit_days,
-        zbar: if repeat_days > 0 {
-            repeat_spend / x
-        } else {
-            0.0
-        },
-    })
 }

@@ -80,38 +80,59 @@ fn encode(values: impl Iterator<Item = f64>, capacity: usize) -> String {
     text
 }
 
-/// The value of each hexadecimal digit byte; 0xff for every other byte.
-const NIBBLES: [u8; 256] = {
-    let mut t = [0xffu8; 256];
-    let mut i = 0;
-    while i < 16 {
-        t[DIGITS[i] as usize] = i as u8;
-        i += 1;
+/// Eight hexadecimal digit bytes (as read little-endian from the text, so
+/// the first digit is the lowest byte) as the 32 bits they spell; `None`
+/// unless every byte is one of `0-9a-f`. All eight bytes are checked and
+/// converted at once in a 64-bit word: `score` decodes the model's table on
+/// every call, and this takes a fraction of the instructions of a table
+/// look-up per digit.
+fn hex8(w: u64) -> Option<u32> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let lanes = |b: u8| u64::from_ne_bytes([b; 8]);
+    if w & HIGH != 0 {
+        return None;
     }
-    t
-};
+    // Every byte is below 0x80, so no sum below carries into the next
+    // byte; a byte's high bit after adding k says whether it is at least
+    // 0x80 - k.
+    let digit = w.wrapping_add(lanes(0x80 - b'0')) & !w.wrapping_add(lanes(0x7f - b'9')) & HIGH;
+    let letter = w.wrapping_add(lanes(0x80 - b'a')) & !w.wrapping_add(lanes(0x7f - b'f')) & HIGH;
+    if digit | letter != HIGH {
+        return None;
+    }
+    // '0'..'9' are 0x30..0x39 and 'a'..'f' 0x61..0x66: the low four bits,
+    // plus 9 for a letter.
+    let nibbles = (w & lanes(0x0f)) + (letter >> 7) * 9;
+    // Pack: the first (lowest) byte is the most significant digit.
+    let x = ((nibbles & 0x000f_000f_000f_000f) << 4) | ((nibbles >> 8) & 0x000f_000f_000f_000f);
+    let x = ((x & 0x0000_00ff_0000_00ff) << 8) | ((x >> 16) & 0x0000_00ff_0000_00ff);
+    let x = ((x & 0xffff) << 16) | ((x >> 32) & 0xffff);
+    Some(x as u32)
+}
 
-/// The inverse of [`encode`]; `None` unless `text` is a whole number of
-/// 16-digit lowercase hexadecimal values. One table look-up per digit and
-/// one check per value: `score` decodes the model's table on every call.
-fn decode(text: &str) -> Option<Vec<f64>> {
+/// Calls `each` with every value [`encode`] wrote into `text`; `None`
+/// unless `text` is a whole number of 16-digit lowercase hexadecimal
+/// values.
+fn decode_each(text: &str, mut each: impl FnMut(f64)) -> Option<()> {
     let bytes = text.as_bytes();
     if bytes.len() % 16 != 0 {
         return None;
     }
-    let mut out = Vec::with_capacity(bytes.len() / 16);
     for digits in bytes.chunks_exact(16) {
-        let (mut bits, mut bad) = (0u64, 0u8);
-        for &b in digits {
-            let n = NIBBLES[b as usize];
-            bad |= n;
-            bits = bits << 4 | u64::from(n & 15);
-        }
-        if bad > 15 {
-            return None;
-        }
-        out.push(f64::from_bits(bits));
+        let (hi, lo) = digits.split_at(8);
+        let word = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
+        let hi = hex8(word(hi)?)?;
+        let lo = hex8(word(lo)?)?;
+        each(f64::from_bits(u64::from(hi) << 32 | u64::from(lo)));
     }
+    Some(())
+}
+
+/// The inverse of [`encode`]; `None` unless `text` is a whole number of
+/// 16-digit lowercase hexadecimal values.
+fn decode(text: &str) -> Option<Vec<f64>> {
+    let mut out = Vec::with_capacity(text.len() / 16);
+    decode_each(text, |v| out.push(v))?;
     Some(out)
 }
 
@@ -128,18 +149,28 @@ impl Serialize for AgeTable {
 impl<'de> Deserialize<'de> for AgeTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let values = decode(&text).filter(|v| v.len() % 4 == 0).ok_or_else(|| {
-            serde::de::Error::custom("the (x, T) table is not hexadecimal entries")
-        })?;
-        let entries: Vec<Entry> = values
-            .chunks_exact(4)
-            .map(|v| Entry {
-                x: v[0],
-                t: v[1],
-                discounted: v[2],
-                expected: v[3],
-            })
-            .collect();
+        // Straight into entries, four values at a time.
+        let mut entries: Vec<Entry> = Vec::with_capacity(text.len() / 64);
+        let mut next = [0.0; 4];
+        let mut filled = 0;
+        let whole = decode_each(&text, |v| {
+            next[filled] = v;
+            filled += 1;
+            if filled == 4 {
+                entries.push(Entry {
+                    x: next[0],
+                    t: next[1],
+                    discounted: next[2],
+                    expected: next[3],
+                });
+                filled = 0;
+            }
+        });
+        if whole.is_none() || filled != 0 {
+            return Err(serde::de::Error::custom(
+                "the (x, T) table is not hexadecimal entries",
+            ));
+        }
         if entries
             .windows(2)
             .any(|w| key(w[0].x, w[0].t) >= key(w[1].x, w[1].t))
@@ -215,5 +246,31 @@ mod tests {
             bits.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
         assert!(serde_json::from_str::<AgeTable>(&json.replace('a', "g")).is_err());
+    }
+
+    #[test]
+    fn hex_words_decode_as_digits_do() {
+        // Every byte value at every position of a word of valid digits:
+        // accepted exactly when it is a lowercase hexadecimal digit, and
+        // then read as that digit.
+        let base = *b"0f3a9c1e";
+        for pos in 0..8 {
+            for byte in 0..=255u8 {
+                let mut digits = base;
+                digits[pos] = byte;
+                let want = std::str::from_utf8(&digits)
+                    .ok()
+                    .filter(|s| s.bytes().all(|b| DIGITS.contains(&b)))
+                    .and_then(|s| u32::from_str_radix(s, 16).ok());
+                assert_eq!(hex8(u64::from_le_bytes(digits)), want, "{digits:?}");
+            }
+        }
+        for v in [0.0, -0.0, 1.0 / 3.0, f64::MAX, f64::MIN_POSITIVE, -2.5e-300] {
+            let text = encode([v].into_iter(), 1);
+            assert_eq!(text, format!("{:016x}", v.to_bits()));
+            assert_eq!(decode(&text).map(|d| d[0].to_bits()), Some(v.to_bits()));
+        }
+        assert_eq!(decode("0123"), None);
+        assert_eq!(decode("0123456789abcdeF"), None);
     }
 }

@@ -17,6 +17,7 @@
 
 use crate::bgnbd::{BgNbd, History};
 use crate::gamma_gamma::GammaGamma;
+use crate::special::{Libm, TailRatios};
 
 /// The four factors of a customer's value, in the model's time unit.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -81,11 +82,25 @@ impl Valuer {
     /// ([`BgNbd::expected_if_alive_many`]). The values are bit for bit
     /// those of one [`BgNbd::expected_if_alive`] per horizon.
     pub fn discounted_and_expected(&self, x: f64, age: f64, horizon: f64) -> (f64, f64) {
+        self.discounted_and_expected_shared(&mut self.bg.tail_ratios(x), x, age, horizon)
+    }
+
+    /// [`Self::discounted_and_expected`] with the series' ratios of terms
+    /// kept across calls (see [`BgNbd::expected_if_alive_shared`]): the
+    /// same bits, for less work when consecutive calls share x.
+    pub fn discounted_and_expected_shared(
+        &self,
+        ratios: &mut TailRatios,
+        x: f64,
+        age: f64,
+        horizon: f64,
+    ) -> (f64, f64) {
         let k = self.discounts.len();
         let mut ts: Vec<f64> = (0..k).map(|i| (i + 1) as f64 * self.step).collect();
         ts.push(horizon);
         let mut hs = vec![0.0; k + 1];
-        self.bg.expected_if_alive_many(x, age, &ts, &mut hs);
+        self.bg
+            .expected_if_alive_shared(ratios, x, age, &ts, &mut hs);
         let mut prev = 0.0;
         let mut total = 0.0;
         for (h, disc) in hs.iter().zip(&self.discounts) {
@@ -131,22 +146,50 @@ impl Valuer {
     /// customers with the same history can share it. Entry 7 is the
     /// customer's own P(alive).
     pub fn alive_corners(&self, c: &Factors, r: &Factors) -> [f64; 8] {
-        let pick = |mask: usize, bit: usize, own: f64, reference: f64| {
-            if mask & (1 << bit) != 0 {
-                own
+        // P(alive) = 1 / (1 + exp(ln(a / (b+x-1)) + (r+x) ln((α+T)/(α+t_x))))
+        // for x > 0, else 1 (`BgNbd::p_alive`). Its first logarithm
+        // depends on the frequency only and its second on recency and age
+        // only, so the 8 corners need 2 + 4 logarithms rather than 16;
+        // each is the same expression on the same operands as in
+        // `p_alive`, so the corners are the same bits.
+        let BgNbd {
+            r: shape,
+            alpha,
+            a,
+            b,
+        } = self.bg;
+        let xs = [r.frequency, c.frequency];
+        if xs.iter().all(|&x| x <= 0.0) {
+            return [1.0; 8];
+        }
+        let odds = xs.map(|x| {
+            if x <= 0.0 {
+                0.0
             } else {
-                reference
+                (a / (b + x - 1.0)).libm_ln()
             }
+        });
+        let ratio = |recency: &Factors, age: &Factors| {
+            let h = Factors {
+                frequency: 0.0,
+                recency: recency.recency,
+                age: age.age,
+                spend: 0.0,
+            }
+            .history();
+            ((alpha + h.t) / (alpha + h.t_x)).libm_ln()
         };
-        let mut alive = [0.0; 8];
+        // Index: bit 0 recency, bit 1 age from the customer.
+        let ln_ratio = [ratio(r, r), ratio(c, r), ratio(r, c), ratio(c, c)];
+        let mut alive = [1.0; 8];
         for (mask, slot) in alive.iter_mut().enumerate() {
-            let f = Factors {
-                frequency: pick(mask, 0, c.frequency, r.frequency),
-                recency: pick(mask, 1, c.recency, r.recency),
-                age: pick(mask, 2, c.age, r.age),
-                spend: r.spend,
-            };
-            *slot = self.bg.p_alive(f.history());
+            let own = mask & 1;
+            let x = xs[own];
+            if x <= 0.0 {
+                continue;
+            }
+            let log_odds = odds[own] + (shape + x) * ln_ratio[mask >> 1];
+            *slot = 1.0 / (1.0 + log_odds.libm_exp());
         }
         alive
     }
@@ -180,26 +223,78 @@ impl Valuer {
                 pick(i, 1, c.spend, r.spend),
             );
         }
-        // The value of coalition `mask`, formed where it is used rather
-        // than kept in a table: in the sandbox a table of 16 floats lives
-        // in linear memory and every write to it is a checked store.
+        // The value of coalition `mask`.
         let v = |mask: usize| {
             let d = ds[usize::from(mask & 1 != 0)][usize::from(mask & 4 != 0)];
             alive[mask & 7] * spend[(mask & 1) | ((mask >> 3) << 1)] * d
         };
-        // Weight of a coalition of size s (not containing i) among 4 players:
-        // s! (3 - s)! / 4!.
-        const W: [f64; 4] = [6.0 / 24.0, 2.0 / 24.0, 2.0 / 24.0, 6.0 / 24.0];
-        let phi = |i: usize| {
-            let bit = 1usize << i;
-            let mut p = 0.0;
-            for mask in 0..16usize {
-                if mask & bit == 0 {
-                    p += W[mask.count_ones() as usize] * (v(mask | bit) - v(mask));
-                }
-            }
-            p
-        };
-        [phi(0), phi(1), phi(2), phi(3)]
+        // All 16 values once, each a plain local (every index below is a
+        // constant): a loop over masks would form each value four times,
+        // and a table indexed at run time would live in linear memory in
+        // the sandbox, where every write is a checked store.
+        let v0 = v(0);
+        let v1 = v(1);
+        let v2 = v(2);
+        let v3 = v(3);
+        let v4 = v(4);
+        let v5 = v(5);
+        let v6 = v(6);
+        let v7 = v(7);
+        let v8 = v(8);
+        let v9 = v(9);
+        let v10 = v(10);
+        let v11 = v(11);
+        let v12 = v(12);
+        let v13 = v(13);
+        let v14 = v(14);
+        let v15 = v(15);
+        // Weight of a coalition of size s (not containing i) among 4
+        // players: s! (3 - s)! / 4!. Each sum runs over the coalitions
+        // without player i in ascending mask order, as a loop over masks
+        // would, so the rounding is the same.
+        const W0: f64 = 6.0 / 24.0;
+        const W1: f64 = 2.0 / 24.0;
+        const W2: f64 = 2.0 / 24.0;
+        const W3: f64 = 6.0 / 24.0;
+        // Left to right from 0, as the loop `p += w * (with - without)`
+        // adds them.
+        [
+            // Frequency (bit 0): masks 0, 2, 4, 6, 8, 10, 12, 14.
+            0.0 + W0 * (v1 - v0)
+                + W1 * (v3 - v2)
+                + W1 * (v5 - v4)
+                + W2 * (v7 - v6)
+                + W1 * (v9 - v8)
+                + W2 * (v11 - v10)
+                + W2 * (v13 - v12)
+                + W3 * (v15 - v14),
+            // Recency (bit 1): masks 0, 1, 4, 5, 8, 9, 12, 13.
+            0.0 + W0 * (v2 - v0)
+                + W1 * (v3 - v1)
+                + W1 * (v6 - v4)
+                + W2 * (v7 - v5)
+                + W1 * (v10 - v8)
+                + W2 * (v11 - v9)
+                + W2 * (v14 - v12)
+                + W3 * (v15 - v13),
+            // Age (bit 2): masks 0, 1, 2, 3, 8, 9, 10, 11.
+            0.0 + W0 * (v4 - v0)
+                + W1 * (v5 - v1)
+                + W1 * (v6 - v2)
+                + W2 * (v7 - v3)
+                + W1 * (v12 - v8)
+                + W2 * (v13 - v9)
+                + W2 * (v14 - v10)
+                + W3 * (v15 - v11),
+            // Spend (bit 3): masks 0, 1, 2, 3, 4, 5, 6, 7.
+            0.0 + W0 * (v8 - v0)
+                + W1 * (v9 - v1)
+                + W1 * (v10 - v2)
+                + W2 * (v11 - v3)
+                + W1 * (v12 - v4)
+                + W2 * (v13 - v5)
+                + W2 * (v14 - v6)
+                + W3 * (v15 - v7),
+        ]
     }
 }
