@@ -835,6 +835,7 @@ impl Plugin {
             }
         });
 
+        let store_made = start.elapsed();
         let mut instantiate = Duration::ZERO;
         let result = (|| -> wasmtime::Result<Result<Answer, wit::PluginError>> {
             // Each arm translates the batch into the component's version of
@@ -845,8 +846,9 @@ impl Plugin {
                 ($v:ident, $pre:expr, $iface:ident, $batch:expr) => {{
                     let ctx = $v::context(ctx);
                     let batch = $batch;
+                    let t = Instant::now();
                     let bindings = $pre.instantiate(&mut store)?;
-                    instantiate = start.elapsed();
+                    instantiate = store_made + t.elapsed();
                     let iface = bindings.$iface();
                     match op {
                         Op::Fit => Ok(iface
