@@ -227,6 +227,16 @@ impl<T: Copy + Default> Col<T> {
     }
 }
 
+/// A built column as the contract's record of that type.
+macro_rules! finish {
+    ($col:expr, $ty:ident) => {
+        $col.map(|c| w::$ty {
+            values: c.values,
+            missing: c.missing,
+        })
+    };
+}
+
 /// Pushes `v` onto the column if it is being built.
 #[inline]
 fn push<T: Copy + Default>(col: &mut Option<Col<T>>, v: Option<T>) {
@@ -262,10 +272,7 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
     }
     w::Customers {
         subject,
-        signup: signup.map(|c| w::Instants {
-            values: c.values,
-            missing: c.missing,
-        }),
+        signup: finish!(signup, Instants),
         country: p
             .country
             .then(|| texts(batch, |c| c.country.as_deref()))
@@ -275,30 +282,12 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
             .then(|| texts(batch, |c| c.region.as_deref()))
             .flatten(),
         purchases: w::Purchases {
-            count: count.map(|c| w::Counts {
-                values: c.values,
-                missing: c.missing,
-            }),
-            days: days.map(|c| w::Counts {
-                values: c.values,
-                missing: c.missing,
-            }),
-            first: first.map(|c| w::Instants {
-                values: c.values,
-                missing: c.missing,
-            }),
-            last: last.map(|c| w::Instants {
-                values: c.values,
-                missing: c.missing,
-            }),
-            total_amount: total_amount.map(|c| w::Numbers {
-                values: c.values,
-                missing: c.missing,
-            }),
-            total_quantity: total_quantity.map(|c| w::Integers {
-                values: c.values,
-                missing: c.missing,
-            }),
+            count: finish!(count, Counts),
+            days: finish!(days, Counts),
+            first: finish!(first, Instants),
+            last: finish!(last, Instants),
+            total_amount: finish!(total_amount, Numbers),
+            total_quantity: finish!(total_quantity, Integers),
         },
         transactions: p
             .transactions
