@@ -177,6 +177,34 @@ impl Days {
     }
 }
 
+/// Transaction `k` as (day, amount), or `None` (counted in `odd`) when it
+/// has no instant or falls after the as-of instant; a missing or
+/// non-finite amount counts as 0.
+#[inline]
+fn purchase(
+    list: &Transactions<'_>,
+    k: usize,
+    as_of: i64,
+    odd: &mut Oddities,
+) -> Option<(i64, f64)> {
+    let Some(at) = list.at(k) else {
+        odd.missing_at += 1;
+        return None;
+    };
+    if at > as_of {
+        odd.after_as_of += 1;
+        return None;
+    }
+    let amount = match list.amount(k) {
+        Some(a) if a.is_finite() => a,
+        _ => {
+            odd.missing_amount += 1;
+            0.0
+        }
+    };
+    Some((at.div_euclid(DAY), amount))
+}
+
 /// The usual case in one pass: the list is already ordered by day, then by
 /// amount within a day (as the host sends it), so the sums run as they
 /// would after sorting. `None` at the first transaction out of that order,
@@ -191,22 +219,9 @@ fn summarize_in_order(
     let mut days: Option<Days> = None;
     let mut prev = (i64::MIN, f64::NEG_INFINITY);
     for k in 0..list.len() {
-        let Some(at) = list.at(k) else {
-            odd.missing_at += 1;
+        let Some((d, amount)) = purchase(list, k, as_of, &mut odd) else {
             continue;
         };
-        if at > as_of {
-            odd.after_as_of += 1;
-            continue;
-        }
-        let amount = match list.amount(k) {
-            Some(a) if a.is_finite() => a,
-            _ => {
-                odd.missing_amount += 1;
-                0.0
-            }
-        };
-        let d = at.div_euclid(DAY);
         if d < prev.0 || (d == prev.0 && amount.total_cmp(&prev.1).is_lt()) {
             return None;
         }
@@ -227,22 +242,9 @@ fn summarize_sorting(
 ) -> Option<Summary> {
     days.clear();
     for k in 0..list.len() {
-        let Some(at) = list.at(k) else {
-            odd.missing_at += 1;
-            continue;
-        };
-        if at > as_of {
-            odd.after_as_of += 1;
-            continue;
+        if let Some(p) = purchase(list, k, as_of, odd) {
+            days.push(p);
         }
-        let amount = match list.amount(k) {
-            Some(a) if a.is_finite() => a,
-            _ => {
-                odd.missing_amount += 1;
-                0.0
-            }
-        };
-        days.push((at.div_euclid(DAY), amount));
     }
     if days.is_empty() {
         return None;
