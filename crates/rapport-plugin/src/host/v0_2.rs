@@ -46,45 +46,83 @@ pub(crate) fn context(c: &wit::Context) -> w::Context {
     }
 }
 
-/// One column over `rows`: a value (or a placeholder) per row and the rows
-/// without a value; `None` when no row has one.
-fn column<R, T: Copy + Default>(
-    rows: &[R],
-    get: impl Fn(&R) -> Option<T>,
-) -> Option<(Vec<T>, Vec<u32>)> {
-    // Most fields are granted to few plugins: a column no row has a value
-    // in is found without building it.
-    let first = rows.iter().position(|r| get(r).is_some())?;
-    let mut values = Vec::with_capacity(rows.len());
-    let mut missing = Vec::new();
-    values.resize(first, T::default());
-    missing.extend(0..first as u32);
-    for (i, r) in rows.iter().enumerate().skip(first) {
-        match get(r) {
-            Some(v) => values.push(v),
+/// A column being built: a value (or a placeholder) per row and the rows
+/// without a value.
+struct Col<T> {
+    values: Vec<T>,
+    missing: Vec<u32>,
+}
+
+impl<T: Copy + Default> Col<T> {
+    fn with_capacity(rows: usize) -> Self {
+        Col {
+            values: Vec::with_capacity(rows),
+            missing: Vec::new(),
+        }
+    }
+
+    /// A column to build if `present`, for `rows` rows.
+    fn new(present: bool, rows: usize) -> Option<Self> {
+        present.then(|| Self::with_capacity(rows))
+    }
+
+    #[inline]
+    fn push(&mut self, v: Option<T>) {
+        match v {
+            Some(v) => self.values.push(v),
             None => {
-                values.push(T::default());
-                missing.push(i as u32);
+                self.missing.push(self.values.len() as u32);
+                self.values.push(T::default());
             }
         }
     }
-    (missing.len() < rows.len()).then_some((values, missing))
+}
+
+/// A built column as the contract's record of that type.
+macro_rules! finish {
+    ($col:expr, $ty:ident) => {
+        $col.map(|c| w::$ty {
+            values: c.values,
+            missing: c.missing,
+        })
+    };
+}
+
+/// Pushes `v` onto the column if it is being built.
+#[inline]
+fn push<T: Copy + Default>(col: &mut Option<Col<T>>, v: Option<T>) {
+    if let Some(c) = col {
+        c.push(v);
+    }
+}
+
+/// One column over `rows`: a value (or a placeholder) per row and the rows
+/// without a value; `None` when no row has one.
+fn column<R, T: Copy + Default>(rows: &[R], get: impl Fn(&R) -> Option<T>) -> Option<Col<T>> {
+    // Most fields are granted to few plugins: a column no row has a value
+    // in is found without building it.
+    rows.iter().position(|r| get(r).is_some())?;
+    let mut col = Col::with_capacity(rows.len());
+    for r in rows {
+        col.push(get(r));
+    }
+    Some(col)
 }
 
 fn instants<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Instants> {
-    column(rows, get).map(|(values, missing)| w::Instants { values, missing })
+    finish!(column(rows, get), Instants)
 }
 
 fn integers<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Integers> {
-    column(rows, get).map(|(values, missing)| w::Integers { values, missing })
+    finish!(column(rows, get), Integers)
 }
 
 fn numbers<R>(rows: &[R], get: impl Fn(&R) -> Option<f64>) -> Option<w::Numbers> {
-    column(rows, get).map(|(values, missing)| w::Numbers { values, missing })
+    finish!(column(rows, get), Numbers)
 }
 
 fn handles<R>(rows: &[R], get: impl Fn(&R) -> Option<u64>) -> Option<w::Handles> {
-    column(rows, get).map(|(values, missing)| w::Handles { values, missing })
+    finish!(column(rows, get), Handles)
 }
 
 /// A dictionary-encoded text column.
@@ -196,52 +234,6 @@ impl Present {
             p.previous |= c.previous.is_some();
         }
         p
-    }
-}
-
-/// A column being built: a value (or a placeholder) per row and the rows
-/// without a value.
-struct Col<T> {
-    values: Vec<T>,
-    missing: Vec<u32>,
-}
-
-impl<T: Copy + Default> Col<T> {
-    /// A column to build if `present`, for `rows` rows.
-    fn new(present: bool, rows: usize) -> Option<Self> {
-        present.then(|| Col {
-            values: Vec::with_capacity(rows),
-            missing: Vec::new(),
-        })
-    }
-
-    #[inline]
-    fn push(&mut self, v: Option<T>) {
-        match v {
-            Some(v) => self.values.push(v),
-            None => {
-                self.missing.push(self.values.len() as u32);
-                self.values.push(T::default());
-            }
-        }
-    }
-}
-
-/// A built column as the contract's record of that type.
-macro_rules! finish {
-    ($col:expr, $ty:ident) => {
-        $col.map(|c| w::$ty {
-            values: c.values,
-            missing: c.missing,
-        })
-    };
-}
-
-/// Pushes `v` onto the column if it is being built.
-#[inline]
-fn push<T: Copy + Default>(col: &mut Option<Col<T>>, v: Option<T>) {
-    if let Some(c) = col {
-        c.push(v);
     }
 }
 
