@@ -261,13 +261,11 @@ pub struct Population {
 impl Population {
     /// Compresses histories; the result does not depend on their order.
     ///
-    /// Histories are sorted as integer keys that order as `total_cmp` of
-    /// (x, t_x, T) and identical neighbours (the same bits) are counted:
-    /// the rows, sums and order are those of sorting every history and
-    /// merging neighbours, with integer comparisons instead of three
-    /// `total_cmp`s, and the rest of the work done once per distinct
-    /// history (the full CDNOW cohort has 23,570 histories but 8,685
-    /// distinct ones).
+    /// Histories are sorted as integer keys ordered as `total_cmp` orders
+    /// (x, t_x, T), and equal neighbours (the same bits) counted: the rows,
+    /// sums and order of sorting every history and merging neighbours, the
+    /// rest done once per distinct history (the full CDNOW cohort has
+    /// 23,570 histories but 8,685 distinct ones).
     pub fn new(histories: &[History]) -> Self {
         let mut keys: Vec<[u64; 3]> = histories
             .iter()
