@@ -192,13 +192,7 @@ impl AuditStore {
 
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(self) {
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(error = %e, "could not checkpoint the audit log before closing");
-        }
-        self.pool.close().await;
+        crate::close_pool(self.pool, "the audit log", true).await;
     }
 
     /// Starts an append: an immediate write transaction, so that the state

@@ -55,13 +55,7 @@ impl KeyStore {
 
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(self) {
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(error = %e, "could not checkpoint the key store before closing");
-        }
-        self.pool.close().await;
+        crate::close_pool(self.pool, "the key store", true).await;
     }
 
     /// Starts a transaction for adding or replacing keys.

@@ -133,13 +133,7 @@ impl Store {
     /// Checkpoints the WAL into the database file and closes every
     /// connection, so that the file alone holds everything committed.
     pub async fn close(self) {
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(error = %e, "could not checkpoint the store before closing");
-        }
-        self.pool.close().await;
+        close_pool(self.pool, "the store", true).await;
     }
 
     /// Creates a tenant, queueing `notes` for the audit log in the same
@@ -220,6 +214,43 @@ impl Store {
         let tx = self.pool.begin().await?;
         Ok(Batch::new(tx, tenant))
     }
+}
+
+/// Checkpoints the WAL (if `checkpoint`) and closes every connection of `pool` before
+/// returning, so that the database is a quiescent file the moment this
+/// returns: no connection is left to delete the `-wal` and `-shm` files
+/// later, under a copy or a backup taken right after.
+///
+/// `Pool::close` alone does not promise that: a connection released just
+/// before is tested on its way back to the pool by a spawned task, and if it
+/// arrives after the close has drained the idle queue it is closed only when
+/// the pool is dropped, on its own thread. So every connection is checked
+/// out first (waiting for any on its way back), then closed one by one.
+pub(crate) async fn close_pool(pool: SqlitePool, what: &str, checkpoint: bool) {
+    let mut held = Vec::new();
+    while held.len() < (pool.size() as usize).max(1) {
+        match pool.acquire().await {
+            Ok(c) => held.push(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take every connection of {what} before closing");
+                break;
+            }
+        }
+    }
+    if let Some(c) = held.first_mut().filter(|_| checkpoint) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut **c)
+            .await
+        {
+            tracing::warn!(error = %e, "could not checkpoint {what} before closing");
+        }
+    }
+    for c in held {
+        if let Err(e) = c.close().await {
+            tracing::warn!(error = %e, "could not close a connection of {what}");
+        }
+    }
+    pool.close().await;
 }
 
 pub(crate) fn to_16(bytes: &[u8]) -> [u8; 16] {

@@ -691,7 +691,7 @@ impl Store {
             Ok(rows.into_iter().map(|(n, u)| (n, to_16(&u))).collect())
         }
         .await;
-        pool.close().await;
+        crate::close_pool(pool, "the backup", false).await;
         result
     }
 }

@@ -158,3 +158,76 @@ async fn destroying_a_key_removes_it_and_records_the_erasure() {
         .any(|w| w == wrapped.as_slice()));
     assert!(bytes.windows(73).any(|w| w == [0xCD; 73]));
 }
+
+/// The `-wal` and `-shm` files beside `db`, if any are left.
+fn sidecars(db: &std::path::Path) -> Vec<String> {
+    ["-wal", "-shm"]
+        .iter()
+        .map(|s| format!("{}{s}", db.display()))
+        .filter(|p| std::path::Path::new(p).exists())
+        .collect()
+}
+
+/// A closed store is one quiescent file: every connection, including ones
+/// released by the very last queries, is closed before `close` returns, so
+/// nothing deletes a `-wal` or `-shm` file later under a copy taken right
+/// after. Each round ends on concurrent queries, whose connections are
+/// still on their way back to the pool when the close starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_store_leaves_no_connection_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("rapport.db");
+    let audit = dir.path().join("audit.db");
+    let keys = dir.path().join("keys.db");
+    Store::create(&db).await.expect("create").close().await;
+    KeyStore::create(&keys).await.expect("create").close().await;
+    for round in 0..25 {
+        let store = Store::open(&db).await.expect("open");
+        let name = format!("t{round}");
+        store
+            .create_tenant(&name, [round as u8; 16], "2024-01-01T00:00:00Z", &[])
+            .await
+            .expect("tenant");
+        let (a, b, c, d) = tokio::join!(
+            store.tenants(),
+            store.tenants(),
+            store.tenants(),
+            store.tenants()
+        );
+        for r in [a, b, c, d] {
+            assert_eq!(r.expect("tenants").len(), round + 1);
+        }
+        store.close().await;
+        assert_eq!(sidecars(&db), Vec::<String>::new(), "store, round {round}");
+
+        let log = rapport_store::AuditStore::open_or_create(&audit)
+            .await
+            .expect("audit");
+        let (a, b, c) = tokio::join!(log.logs(), log.logs(), log.logs());
+        for r in [a, b, c] {
+            r.expect("logs");
+        }
+        log.close().await;
+        assert_eq!(
+            sidecars(&audit),
+            Vec::<String>::new(),
+            "audit log, round {round}"
+        );
+
+        let k = KeyStore::open(&keys).await.expect("keys");
+        let (a, b, c) = tokio::join!(
+            k.get([1; 16], [2; 16]),
+            k.get([1; 16], [2; 16]),
+            k.get([1; 16], [2; 16])
+        );
+        for r in [a, b, c] {
+            assert!(r.expect("get").is_none());
+        }
+        k.close().await;
+        assert_eq!(
+            sidecars(&keys),
+            Vec::<String>::new(),
+            "key store, round {round}"
+        );
+    }
+}
