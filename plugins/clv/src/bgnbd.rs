@@ -137,22 +137,60 @@ impl BgNbd {
         ts: &[f64],
         out: &mut [f64],
     ) {
-        let Self { r, alpha, a, b } = *self;
-        let u = alpha + t_age;
+        self.expected_if_alive_at(ratios, x, &self.at_horizons(t_age, ts), out);
+    }
+
+    /// The parts of [`Self::expected_if_alive`] at age `t_age` and each
+    /// horizon of `ts` that do not depend on x, so that customers of the
+    /// same age share them (see [`Self::expected_if_alive_at`]).
+    pub fn at_horizons(&self, t_age: f64, ts: &[f64]) -> AtHorizons {
+        let u = self.alpha + t_age;
+        let mut h = AtHorizons {
+            z: Vec::with_capacity(ts.len()),
+            lead: Vec::with_capacity(ts.len()),
+            scale: Vec::with_capacity(ts.len()),
+            zero: Vec::with_capacity(ts.len()),
+        };
+        for &t in ts {
+            // A horizon of 0 or less gives 0: a series of z = 0 is 0 and
+            // so is its lead.
+            if t <= 0.0 {
+                h.z.push(0.0);
+                h.lead.push(0.0);
+                h.scale.push(0.0);
+                h.zero.push(true);
+                continue;
+            }
+            let ln_y = -(t / u).libm_ln_1p();
+            let e = (self.a - 1.0) * ln_y;
+            h.z.push(t / (u + t));
+            h.lead.push(-ln_y * expm1_ratio(e));
+            h.scale.push(e.libm_exp());
+            h.zero.push(false);
+        }
+        h
+    }
+
+    /// [`Self::expected_if_alive`] at x and the age and horizons of `h`,
+    /// bit for bit. `out` must be as long as the horizons.
+    pub fn expected_if_alive_at(
+        &self,
+        ratios: &mut TailRatios,
+        x: f64,
+        h: &AtHorizons,
+        out: &mut [f64],
+    ) {
+        let Self { r, a, b, .. } = *self;
         let c = a + b + x - 1.0;
         if !ratios.is_for(a + b - 1.0 - r, a, c) {
             *ratios = self.tail_ratios(x);
         }
-        for (&t, o) in ts.iter().zip(out.iter_mut()) {
-            // A horizon of 0 or less gives 0.
-            if t <= 0.0 {
-                *o = 0.0;
-                continue;
-            }
-            let s = ratios.tail(t / (u + t));
-            let ln_y = -(t / u).libm_ln_1p();
-            let e = (a - 1.0) * ln_y;
-            *o = c * (-ln_y * expm1_ratio(e) - e.libm_exp() * s);
+        for (&z, o) in h.z.iter().zip(out.iter_mut()) {
+            *o = ratios.tail(z);
+        }
+        for (((o, &lead), &scale), &zero) in out.iter_mut().zip(&h.lead).zip(&h.scale).zip(&h.zero)
+        {
+            *o = if zero { 0.0 } else { c * (lead - scale * *o) };
         }
     }
 
@@ -524,6 +562,19 @@ pub struct Fit {
 
 /// Fits BG/NBD by maximum likelihood on `pop`; `penalty` is the weight of
 /// `Σ (ln θ)²` added to the mean negative log-likelihood.
+/// The parts of E[Y(t) | alive] at one age and several horizons that do
+/// not depend on x ([`BgNbd::at_horizons`]): per horizon t, the series'
+/// argument `z = t / (α + T + t)`, the lead term `-ln y · (y^(a-1) - 1) /
+/// ((a-1) ln y)` and the series' factor `y^(a-1)`, with `y = 1 - z`.
+#[derive(Debug, Clone)]
+pub struct AtHorizons {
+    z: Vec<f64>,
+    lead: Vec<f64>,
+    scale: Vec<f64>,
+    /// Horizons of 0 or less, whose expectation is 0.
+    zero: Vec<bool>,
+}
+
 pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
     let mut obj = NegLogLik {
         pop,
@@ -580,6 +631,30 @@ mod tests {
                 (plain - ours).abs() < 1e-11 * plain.abs(),
                 "x={x}: {plain} vs {ours}"
             );
+        }
+    }
+
+    #[test]
+    fn an_ages_shared_parts_give_the_same_bits_for_every_x() {
+        // One age's parts, reused across x (and ratios replaced as x
+        // changes), against one expectation per horizon; horizons of 0 or
+        // less give 0.
+        let p = PUBLISHED;
+        let ts = [4.345, 8.69, -1.0, 0.0, 52.0, 1e4];
+        for t_age in [0.0, 12.57, 38.86] {
+            let h = p.at_horizons(t_age, &ts);
+            let mut ratios = p.tail_ratios(0.0);
+            for x in [0.0, 3.0, 1.0, 17.0] {
+                let mut out = [f64::NAN; 6];
+                p.expected_if_alive_at(&mut ratios, x, &h, &mut out);
+                for (&t, o) in ts.iter().zip(out) {
+                    assert_eq!(
+                        o.to_bits(),
+                        p.expected_if_alive(x, t_age, t).to_bits(),
+                        "x={x} T={t_age} t={t}"
+                    );
+                }
+            }
         }
     }
 

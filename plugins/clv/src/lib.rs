@@ -382,13 +382,20 @@ pub fn fit_batch(
             // The pairs come by x, so the series of each x share their
             // ratios of terms.
             let mut ratios = v.bg.tail_ratios(0.0);
+            // Pairs of the same age share the parts that do not depend on x
+            // (logarithms and powers per horizon): pairs far outnumber ages.
+            let horizons = v.horizons(horizon);
+            let mut at: fx::FxMap<u64, bgnbd::AtHorizons> = fx::map_with_capacity(ages.len());
             table::AgeTable::new(
                 pairs
                     .into_iter()
                     .map(|(x, t)| {
-                        let (x, t) = (f64::from_bits(x), f64::from_bits(t));
+                        let h = at
+                            .entry(t)
+                            .or_insert_with(|| v.bg.at_horizons(f64::from_bits(t), &horizons));
                         let (discounted, expected) =
-                            v.discounted_and_expected_shared(&mut ratios, x, t, horizon);
+                            v.discounted_and_expected_at(&mut ratios, f64::from_bits(x), h);
+                        let (x, t) = (f64::from_bits(x), f64::from_bits(t));
                         table::Entry {
                             x,
                             t,

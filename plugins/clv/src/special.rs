@@ -222,17 +222,23 @@ impl TailRatios {
         let mut term = self.big_a / self.c * z;
         let mut sum = term;
         let eps = 1e-17 * (1.0 - z).max(1e-12);
-        for k in 0..MAX_TERMS {
-            if k >= self.ratios.len() {
-                self.extend_to(k);
+        // Over the ratios computed so far, then more of them: the loop
+        // reads a slice, without a length check per term.
+        let mut k = 0;
+        loop {
+            for &ratio in &self.ratios[k..] {
+                term *= ratio * z;
+                sum += term;
+                k += 1;
+                if term.abs() <= eps * sum.abs() || term == 0.0 {
+                    return sum;
+                }
             }
-            term *= self.ratios[k] * z;
-            sum += term;
-            if term.abs() <= eps * sum.abs() || term == 0.0 {
-                break;
+            if k >= MAX_TERMS {
+                return sum;
             }
+            self.extend_to(k);
         }
-        sum
     }
 }
 

@@ -15,7 +15,7 @@
 //! E[Y(t)] = P(alive) · H(x, T, t) where H does not depend on t_x, so
 //! `clv = P(alive) · E[Z] · D(x, T)` with `D = Σ_k (H(kΔ) - H((k-1)Δ)) / (1 + d)^k`.
 
-use crate::bgnbd::{BgNbd, History};
+use crate::bgnbd::{AtHorizons, BgNbd, History};
 use crate::gamma_gamma::GammaGamma;
 use crate::special::{Libm, TailRatios};
 
@@ -95,12 +95,38 @@ impl Valuer {
         age: f64,
         horizon: f64,
     ) -> (f64, f64) {
+        let h = self.bg.at_horizons(age, &self.horizons(horizon));
+        self.discounted_and_expected_at(ratios, x, &h)
+    }
+
+    /// The horizons D and H need at every age: each period end of the CLV
+    /// sum, then `horizon`.
+    pub fn horizons(&self, horizon: f64) -> Vec<f64> {
         let k = self.discounts.len();
         let mut ts: Vec<f64> = (0..k).map(|i| (i + 1) as f64 * self.step).collect();
         ts.push(horizon);
-        let mut hs = vec![0.0; k + 1];
-        self.bg
-            .expected_if_alive_shared(ratios, x, age, &ts, &mut hs);
+        ts
+    }
+
+    /// [`Self::discounted_and_expected_shared`] at x and an age's parts
+    /// `h`, from [`BgNbd::at_horizons`] at [`Self::horizons`]: the same
+    /// bits, and customers of the same age share `h`.
+    pub fn discounted_and_expected_at(
+        &self,
+        ratios: &mut TailRatios,
+        x: f64,
+        h: &AtHorizons,
+    ) -> (f64, f64) {
+        let k = self.discounts.len();
+        let mut on_stack = [0.0f64; 32];
+        let mut on_heap = Vec::new();
+        let hs: &mut [f64] = if k < on_stack.len() {
+            &mut on_stack[..=k]
+        } else {
+            on_heap.resize(k + 1, 0.0);
+            &mut on_heap
+        };
+        self.bg.expected_if_alive_at(ratios, x, h, hs);
         let mut prev = 0.0;
         let mut total = 0.0;
         for (h, disc) in hs.iter().zip(&self.discounts) {
