@@ -560,8 +560,6 @@ pub struct Fit {
     pub report: Report,
 }
 
-/// Fits BG/NBD by maximum likelihood on `pop`; `penalty` is the weight of
-/// `Σ (ln θ)²` added to the mean negative log-likelihood.
 /// The parts of E[Y(t) | alive] at one age and several horizons that do
 /// not depend on x ([`BgNbd::at_horizons`]): per horizon t, the series'
 /// argument `z = t / (α + T + t)`, the lead term `-ln y · (y^(a-1) - 1) /
@@ -575,6 +573,8 @@ pub struct AtHorizons {
     zero: Vec<bool>,
 }
 
+/// Fits BG/NBD by maximum likelihood on `pop`; `penalty` is the weight of
+/// `Σ (ln θ)²` added to the mean negative log-likelihood.
 pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
     let mut obj = NegLogLik {
         pop,
