@@ -154,6 +154,13 @@ struct NegLogLik<'d> {
 }
 
 impl Objective for NegLogLik<'_> {
+    /// On CDNOW the Gamma-Gamma fit takes 15-17 evaluations from the
+    /// Hessian at its start against 22 from the identity (BG/NBD gains
+    /// nothing from it: its start is too far from the optimum).
+    fn curvature_at_start(&self) -> bool {
+        true
+    }
+
     fn eval(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let [p, q, gamma] = [
             theta[0].libm_exp(),

@@ -53,6 +53,15 @@ pub struct Report {
 /// step back.
 pub trait Objective {
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64;
+
+    /// Whether BFGS should start from the inverse of the Hessian at the
+    /// start point (from finite differences of the gradient, one
+    /// evaluation per coordinate, when it is positive definite) rather
+    /// than from a scaled identity: worth it where that curvature saves
+    /// more iterations than it costs evaluations.
+    fn curvature_at_start(&self) -> bool {
+        false
+    }
 }
 
 fn inf_norm(g: &[f64]) -> f64 {
@@ -84,9 +93,18 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
     if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
         return nelder_mead(f, x0, opts, 0, evaluations);
     }
-    // Inverse Hessian approximation, row-major, starting at the identity.
-    let mut h = identity(n);
-    let mut first = true;
+    // Inverse Hessian approximation, row-major: the inverse of the
+    // Hessian at the start if the objective asks for it and it is positive
+    // definite, else the identity (scaled at the first update).
+    let start = if f.curvature_at_start() {
+        start_inverse_hessian(f, &x, &g, &mut evaluations)
+    } else {
+        None
+    };
+    let (mut h, mut first) = match start {
+        Some(inv) => (inv, false),
+        None => (identity(n), true),
+    };
     let mut xn = vec![0.0; n];
     let mut gn = vec![0.0; n];
     let mut converged = inf_norm(&g) <= opts.gradient_tolerance;
@@ -177,6 +195,83 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
             method: Method::Bfgs,
         }
     }
+}
+
+/// The inverse of the Hessian at `x` (where the gradient is `g`), from
+/// forward differences of the gradient, one evaluation per coordinate.
+/// `None` unless every evaluation is finite and the symmetrised Hessian is
+/// positive definite.
+fn start_inverse_hessian(
+    f: &mut impl Objective,
+    x: &[f64],
+    g: &[f64],
+    evaluations: &mut u32,
+) -> Option<Vec<f64>> {
+    let n = x.len();
+    let mut hess = vec![0.0; n * n];
+    let mut xp = x.to_vec();
+    let mut gp = vec![0.0; n];
+    for i in 0..n {
+        let step = 1e-4 * (1.0 + x[i].abs());
+        xp[i] = x[i] + step;
+        let fp = f.eval(&xp, &mut gp);
+        *evaluations += 1;
+        xp[i] = x[i];
+        if !fp.is_finite() || gp.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        for j in 0..n {
+            hess[j * n + i] = (gp[j] - g[j]) / step;
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            let m = 0.5 * (hess[i * n + j] + hess[j * n + i]);
+            hess[i * n + j] = m;
+            hess[j * n + i] = m;
+        }
+    }
+    // Cholesky, H = L Lᵀ, then H⁻¹ column by column.
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let mut s = hess[i * n + j];
+            for k in 0..j {
+                s -= l[i * n + k] * l[j * n + k];
+            }
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i * n + i] = s.sqrt();
+            } else {
+                l[i * n + j] = s / l[j * n + j];
+            }
+        }
+    }
+    let mut inv = vec![0.0; n * n];
+    let mut col = vec![0.0; n];
+    for c in 0..n {
+        // L y = e_c, then Lᵀ z = y.
+        for i in 0..n {
+            let mut s = if i == c { 1.0 } else { 0.0 };
+            for k in 0..i {
+                s -= l[i * n + k] * col[k];
+            }
+            col[i] = s / l[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let mut s = col[i];
+            for k in i + 1..n {
+                s -= l[k * n + i] * col[k];
+            }
+            col[i] = s / l[i * n + i];
+        }
+        for i in 0..n {
+            inv[i * n + c] = col[i];
+        }
+    }
+    Some(inv)
 }
 
 fn identity(n: usize) -> Vec<f64> {
@@ -347,6 +442,100 @@ mod tests {
         assert!(!r.converged);
         assert!(r.gradient_norm > 1e-12);
         assert!(r.iterations > 3, "Nelder–Mead ran after BFGS: {r:?}");
+    }
+
+    /// A badly scaled, coupled quadratic bowl, ½ (x - m)ᵀ A (x - m), with
+    /// or without its curvature taken at the start.
+    struct Bowl {
+        curvature: bool,
+        /// The point where the last evaluation happened.
+        at: Vec<f64>,
+    }
+    const BOWL: [[f64; 4]; 4] = [
+        [400.0, 30.0, 0.0, 2.0],
+        [30.0, 9.0, 1.0, 0.0],
+        [0.0, 1.0, 0.5, 0.1],
+        [2.0, 0.0, 0.1, 3.0],
+    ];
+    const BOWL_MIN: [f64; 4] = [0.3, -2.0, 5.0, 1.0];
+    impl Objective for Bowl {
+        fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
+            self.at = x.to_vec();
+            let d: Vec<f64> = (0..4).map(|i| x[i] - BOWL_MIN[i]).collect();
+            let mut v = 0.0;
+            for i in 0..4 {
+                g[i] = (0..4).map(|j| BOWL[i][j] * d[j]).sum();
+                v += 0.5 * d[i] * g[i];
+            }
+            v
+        }
+        fn curvature_at_start(&self) -> bool {
+            self.curvature
+        }
+    }
+
+    #[test]
+    fn curvature_at_the_start_takes_a_bowl_in_about_one_step() {
+        let opts = Options {
+            max_iterations: 200,
+            gradient_tolerance: 1e-9,
+        };
+        let run = |curvature| {
+            let mut f = Bowl {
+                curvature,
+                at: Vec::new(),
+            };
+            minimize(&mut f, &[0.0; 4], opts)
+        };
+        let (with, without) = (run(true), run(false));
+        for r in [&with, &without] {
+            assert!(r.converged, "{r:?}");
+            for (x, m) in r.x.iter().zip(BOWL_MIN) {
+                assert!((x - m).abs() < 1e-6, "{r:?}");
+            }
+        }
+        // The differences of a quadratic's gradient are its Hessian, so the
+        // first step is Newton's, up to rounding.
+        assert!(with.iterations <= 2, "{with:?}");
+        assert!(without.iterations > 4, "{without:?}");
+        assert!(
+            with.evaluations < without.evaluations,
+            "{with:?} {without:?}"
+        );
+    }
+
+    /// f = x² - y² + y⁴/4, started at (1, 0.1), where ∂²f/∂y² < 0: the
+    /// Hessian there is not positive definite.
+    struct Saddle {
+        curvature: bool,
+    }
+    impl Objective for Saddle {
+        fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 2.0 * x[0];
+            g[1] = -2.0 * x[1] + x[1].powi(3);
+            x[0] * x[0] - x[1] * x[1] + 0.25 * x[1].powi(4)
+        }
+        fn curvature_at_start(&self) -> bool {
+            self.curvature
+        }
+    }
+
+    #[test]
+    fn a_start_without_positive_curvature_falls_back_to_the_identity() {
+        let opts = Options {
+            max_iterations: 200,
+            gradient_tolerance: 1e-9,
+        };
+        let asked = minimize(&mut Saddle { curvature: true }, &[1.0, 0.1], opts);
+        let plain = minimize(&mut Saddle { curvature: false }, &[1.0, 0.1], opts);
+        assert!(asked.converged, "{asked:?}");
+        assert!(asked.x[0].abs() < 1e-6, "{asked:?}");
+        assert!((asked.x[1].abs() - 2f64.sqrt()).abs() < 1e-6, "{asked:?}");
+        // The same path as without asking, after one evaluation per
+        // coordinate spent finding the curvature unusable.
+        assert_eq!(asked.x, plain.x);
+        assert_eq!(asked.iterations, plain.iterations);
+        assert_eq!(asked.evaluations, plain.evaluations + 2);
     }
 
     /// A bowl whose value is rounded to 1e-11, like a likelihood summed
