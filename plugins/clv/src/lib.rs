@@ -27,8 +27,6 @@ pub mod summary;
 pub mod table;
 pub mod value;
 
-use std::collections::BTreeMap;
-
 use rapport_plugin_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -421,21 +419,24 @@ pub fn fit_batch(
             }
             let n = order.len();
             let take = n.min(BAND_SAMPLE);
-            // D(x, T) once per distinct (x, T) of the sample.
-            let mut memo: BTreeMap<(u64, u64), f64> = BTreeMap::new();
+            // P(alive) and D(x, T) once per distinct history of the sample:
+            // `clv_with`'s product, from the same factors.
+            let mut memo: Cache<(u64, u64, u64), (f64, f64)> = fx::map_with_capacity(take / 2);
             let mut clvs: Vec<f64> = (0..take)
                 .map(|k| {
                     // In u64: k · n overflows the sandbox's 32-bit usize
                     // beyond about 214,000 customers.
                     let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
                     let f = factors(&s, &gg.params);
-                    let d = match at_age.get(f.frequency, f.age) {
-                        Some((d, _)) => d,
-                        None => *memo
-                            .entry((f.frequency.to_bits(), f.age.to_bits()))
-                            .or_insert_with(|| v.discounted_if_alive(f.frequency, f.age)),
-                    };
-                    v.clv_with(&f, d)
+                    let key = (f.frequency.to_bits(), f.recency.to_bits(), f.age.to_bits());
+                    let (alive, d) = *memo.entry(key).or_insert_with(|| {
+                        let d = match at_age.get(f.frequency, f.age) {
+                            Some((d, _)) => d,
+                            None => v.discounted_if_alive(f.frequency, f.age),
+                        };
+                        (v.bg.p_alive(f.history()), d)
+                    });
+                    alive * v.gg.conditional_mean(f.frequency, f.spend) * d
                 })
                 .collect();
             config
