@@ -242,7 +242,7 @@ impl Host {
             .cranelift_nan_canonicalization(false)
             .relaxed_simd_deterministic(true);
         // `perf` can name the functions of compiled plugins when asked to
-        // (see BENCHMARKS.md, "Profiling a plugin").
+        // (see BENCHMARKS.md, "Where the time went under `rapport:plugin@0.1.0`").
         if std::env::var_os("RAPPORT_PLUGIN_PERFMAP").is_some() {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
