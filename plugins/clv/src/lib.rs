@@ -419,8 +419,7 @@ pub fn fit_batch(
             }
             let n = order.len();
             let take = n.min(BAND_SAMPLE);
-            // P(alive) and D(x, T) once per distinct history of the sample:
-            // `clv_with`'s product, from the same factors.
+            // P(alive) and D(x, T) once per distinct history of the sample.
             let mut memo: Cache<(u64, u64, u64), (f64, f64)> = fx::map_with_capacity(take / 2);
             let mut clvs: Vec<f64> = (0..take)
                 .map(|k| {
@@ -436,7 +435,7 @@ pub fn fit_batch(
                         };
                         (v.bg.p_alive(f.history()), d)
                     });
-                    alive * v.gg.conditional_mean(f.frequency, f.spend) * d
+                    v.clv_given(alive, &f, d)
                 })
                 .collect();
             config
@@ -741,7 +740,7 @@ pub fn score_batch(
         // P(alive) of the customer's own history is the corner with every
         // factor from the customer.
         let p_alive = alive[7];
-        let clv = p_alive * gg.conditional_mean(f.frequency, f.spend) * own.discounted;
+        let clv = v.clv_given(p_alive, &f, own.discounted);
         let expected = p_alive * own.expected;
         let spend = gg.conditional_mean(s.x, s.zbar);
         let churn = BgNbd::no_purchase_given(p_alive, own.silent);

@@ -448,8 +448,6 @@ mod tests {
     /// or without its curvature taken at the start.
     struct Bowl {
         curvature: bool,
-        /// The point where the last evaluation happened.
-        at: Vec<f64>,
     }
     const BOWL: [[f64; 4]; 4] = [
         [400.0, 30.0, 0.0, 2.0],
@@ -460,7 +458,6 @@ mod tests {
     const BOWL_MIN: [f64; 4] = [0.3, -2.0, 5.0, 1.0];
     impl Objective for Bowl {
         fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
-            self.at = x.to_vec();
             let d: Vec<f64> = (0..4).map(|i| x[i] - BOWL_MIN[i]).collect();
             let mut v = 0.0;
             for i in 0..4 {
@@ -480,13 +477,7 @@ mod tests {
             max_iterations: 200,
             gradient_tolerance: 1e-9,
         };
-        let run = |curvature| {
-            let mut f = Bowl {
-                curvature,
-                at: Vec::new(),
-            };
-            minimize(&mut f, &[0.0; 4], opts)
-        };
+        let run = |curvature| minimize(&mut Bowl { curvature }, &[0.0; 4], opts);
         let (with, without) = (run(true), run(false));
         for r in [&with, &without] {
             assert!(r.converged, "{r:?}");

@@ -138,7 +138,13 @@ impl Valuer {
 
     /// The lifetime value of factors `f` given D(x, T) = `d`.
     pub fn clv_with(&self, f: &Factors, d: f64) -> f64 {
-        self.bg.p_alive(f.history()) * self.gg.conditional_mean(f.frequency, f.spend) * d
+        self.clv_given(self.bg.p_alive(f.history()), f, d)
+    }
+
+    /// [`Self::clv_with`] given also P(alive) of `f`'s history, for callers
+    /// that share it between customers.
+    pub fn clv_given(&self, alive: f64, f: &Factors, d: f64) -> f64 {
+        alive * self.gg.conditional_mean(f.frequency, f.spend) * d
     }
 
     /// The lifetime value of factors `f`.
