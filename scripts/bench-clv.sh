@@ -28,6 +28,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
+ROUNDS=${ROUNDS:-3}
+if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
+    echo "ROUNDS must be a whole number of rounds, at least 1, not '$ROUNDS'" >&2
+    exit 2
+fi
 VENV=${LIFETIMES_VENV:-/tmp/lifetimes-venv}
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import lifetimes" 2>/dev/null; then
     python3 -m venv "$VENV"
@@ -48,22 +53,28 @@ bench() { cargo bench --quiet -p rapport-plugin --bench clv_wasm_vs_native -- "$
 # on a shared machine a burst of load then slows one round of both rather
 # than all of one side, and the median of the per-round ratios is the
 # figure to quote.
-ROUNDS=${ROUNDS:-3}
 ms() { awk -v pat="$1" '$0 ~ pat { for (i = 1; i <= NF; i++) if ($i == "ms") { print $(i - 1); exit } }'; }
 for CDNOW in ../shared/data/cdnow/CDNOW_sample.txt ../shared/data/cdnow/CDNOW_master.txt; do
     if [ -f "$CDNOW" ]; then
         echo "== CDNOW $(basename "$CDNOW"), as of 1997-09-30, $ROUNDS rounds"
+        file=$(realpath "$CDNOW")
         ratios=()
         for round in $(seq "$ROUNDS"); do
             echo "-- round $round"
             load
-            plugin=$(bench cdnow "$(realpath "$CDNOW")" 21)
+            plugin=$(bench cdnow "$file" 21)
             echo "$plugin"
             load
             reference=$("$PY" scripts/bench_clv_reference.py cdnow "$CDNOW" 5)
             echo "$reference"
             sandbox_ms=$(echo "$plugin" | ms '^ *wasm +CPU')
             lifetimes_ms=$(echo "$reference" | ms '^ *CPU +total')
+            for found in "plugin bench:$sandbox_ms" "lifetimes script:$lifetimes_ms"; do
+                if [ -z "${found#*:}" ]; then
+                    echo "round $round: no CPU time found in the output of the ${found%%:*}" >&2
+                    exit 1
+                fi
+            done
             ratio=$(awk -v l="$lifetimes_ms" -v s="$sandbox_ms" 'BEGIN { printf "%.1f", l / s }')
             ratios+=("$ratio")
             echo "   round $round: lifetimes $lifetimes_ms ms / clv in the sandbox $sandbox_ms ms = ${ratio}x (CPU)"
