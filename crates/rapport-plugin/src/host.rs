@@ -236,8 +236,8 @@ impl Host {
         let mut config = Config::new();
         config
             .wasm_component_model(true)
-            .consume_fuel(true)
-            .epoch_interruption(true)
+            .consume_fuel(metered())
+            .epoch_interruption(metered())
             .max_wasm_stack(MAX_WASM_STACK)
             .cranelift_nan_canonicalization(false)
             .relaxed_simd_deterministic(true);
@@ -822,18 +822,20 @@ impl Plugin {
             },
         );
         store.limiter(|s| &mut s.memory);
-        store
-            .set_fuel(fuel)
-            .map_err(|e| CallError::Host(chain(&e)))?;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut cx| {
-            if Instant::now() >= cx.data().deadline {
-                cx.data_mut().timed_out = true;
-                Err(wasmtime::Error::new(TimeUp))
-            } else {
-                Ok(UpdateDeadline::Continue(1))
-            }
-        });
+        if metered() {
+            store
+                .set_fuel(fuel)
+                .map_err(|e| CallError::Host(chain(&e)))?;
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(|mut cx| {
+                if Instant::now() >= cx.data().deadline {
+                    cx.data_mut().timed_out = true;
+                    Err(wasmtime::Error::new(TimeUp))
+                } else {
+                    Ok(UpdateDeadline::Continue(1))
+                }
+            });
+        }
 
         let store_made = start.elapsed();
         let mut instantiate = Duration::ZERO;
@@ -975,6 +977,24 @@ impl Plugin {
             }
         }
     }
+}
+
+/// Whether plugins run under fuel metering and epoch deadlines: always,
+/// except in a build with the `unmetered-bench` feature (benchmarks only,
+/// never part of a shipped build) run with `RAPPORT_BENCH_UNMETERED` set,
+/// which measures what the two meters cost. The memory and output limits
+/// apply either way; the wall clock is then checked only in host functions
+/// and after the call.
+fn metered() -> bool {
+    static METERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *METERED.get_or_init(|| {
+        let off = cfg!(feature = "unmetered-bench")
+            && std::env::var_os("RAPPORT_BENCH_UNMETERED").is_some();
+        if off {
+            eprintln!("rapport-plugin: fuel metering and epoch deadlines are off (unmetered-bench build, RAPPORT_BENCH_UNMETERED set)");
+        }
+        !off
+    })
 }
 
 /// The instance pool every call draws from: `CALL_SLOTS` calls' worth of
