@@ -439,7 +439,8 @@ pub trait Scorer {
     /// The configuration, deserialised from the JSON the tenant installed
     /// (already validated by the host against the plugin's schema).
     type Config: DeserializeOwned;
-    /// What `fit` learns; stored as JSON bytes between the two phases.
+    /// What `fit` learns; stored as bytes between the two phases, JSON unless
+    /// the plugin chooses otherwise ([`Self::encode_model`]).
     type Model: Serialize + DeserializeOwned;
 
     /// Learns the model from the whole eligible population.
@@ -481,6 +482,20 @@ pub trait Scorer {
         batch: CustomerBatch<'_>,
     ) -> Result<ScoredBatch, PluginError> {
         Self::score(config, ctx, model, &batch.into_records()?).map(ScoredBatch::Records)
+    }
+
+    /// The model as the bytes every `score` call receives. The default is
+    /// JSON ([`run::encode_model`]). A plugin whose model is large, and
+    /// decoded again by each of many `score` calls, may choose a layout that
+    /// reads faster; it then overrides [`Self::decode_model`] to match.
+    fn encode_model(model: &Self::Model) -> Result<Vec<u8>, PluginError> {
+        run::encode_model(model)
+    }
+
+    /// Reads bytes [`Self::encode_model`] wrote. The default reads JSON
+    /// ([`run::decode_model`]).
+    fn decode_model(bytes: &[u8]) -> Result<Self::Model, PluginError> {
+        run::decode_model(bytes)
     }
 }
 
@@ -587,15 +602,15 @@ pub mod run {
         ctx: &Context,
         population: P,
         fit: impl FnOnce(&C, &Ctx, P) -> Result<Fitted<M>, PluginError>,
+        encode: impl FnOnce(&M) -> Result<Vec<u8>, PluginError>,
     ) -> Result<wit::Model, PluginError>
     where
         C: DeserializeOwned,
-        M: Serialize,
     {
         let config: C = parse_config(&ctx.config)?;
         let fitted = fit(&config, &Ctx::from(ctx), population)?;
         Ok(wit::Model {
-            state: encode_model(&fitted.model)?,
+            state: encode(&fitted.model)?,
             diagnostics: fitted.diagnostics,
         })
     }
@@ -607,13 +622,13 @@ pub mod run {
         model: &[u8],
         batch: P,
         score: impl FnOnce(&C, &Ctx, &M, P) -> Result<R, PluginError>,
+        decode: impl FnOnce(&[u8]) -> Result<M, PluginError>,
     ) -> Result<R, PluginError>
     where
         C: DeserializeOwned,
-        M: DeserializeOwned,
     {
         let config: C = parse_config(&ctx.config)?;
-        let model: M = decode_model(model)?;
+        let model: M = decode(model)?;
         score(&config, &Ctx::from(ctx), &model, batch)
     }
 
@@ -631,7 +646,7 @@ pub mod run {
         ctx: &Context,
         population: CustomerBatch<'_>,
     ) -> Result<wit::Model, PluginError> {
-        fit_with(ctx, population, S::fit_batch)
+        fit_with(ctx, population, S::fit_batch, S::encode_model)
     }
 
     /// `score` of a [`Scorer`], as the host calls it (through
@@ -652,7 +667,7 @@ pub mod run {
         model: &[u8],
         batch: CustomerBatch<'_>,
     ) -> Result<ScoredBatch, PluginError> {
-        score_with(ctx, model, batch, S::score_batch)
+        score_with(ctx, model, batch, S::score_batch, S::decode_model)
     }
 
     /// `fit` of a [`Segmenter`], as the host calls it (through
@@ -669,7 +684,7 @@ pub mod run {
         ctx: &Context,
         population: CustomerBatch<'_>,
     ) -> Result<wit::Model, PluginError> {
-        fit_with(ctx, population, S::fit_batch)
+        fit_with(ctx, population, S::fit_batch, encode_model)
     }
 
     /// `score` of a [`Segmenter`], as the host calls it (through
@@ -690,7 +705,7 @@ pub mod run {
         model: &[u8],
         batch: CustomerBatch<'_>,
     ) -> Result<ScoredBatch, PluginError> {
-        score_with(ctx, model, batch, S::score_batch)
+        score_with(ctx, model, batch, S::score_batch, decode_model)
     }
 
     /// `fit` of a [`SupplierRater`], as the host calls it.
@@ -698,7 +713,7 @@ pub mod run {
         ctx: &Context,
         population: &[Supplier],
     ) -> Result<wit::Model, PluginError> {
-        fit_with(ctx, population, S::fit)
+        fit_with(ctx, population, S::fit, encode_model)
     }
 
     /// `score` of a [`SupplierRater`], as the host calls it.
@@ -707,7 +722,7 @@ pub mod run {
         model: &[u8],
         batch: &[Supplier],
     ) -> Result<Scored, PluginError> {
-        score_with(ctx, model, batch, S::score)
+        score_with(ctx, model, batch, S::score, decode_model)
     }
 }
 
