@@ -88,6 +88,14 @@ impl Scorer for Clv {
     ) -> Result<ScoredBatch, PluginError> {
         score_batch(config, ctx, model, &batch)
     }
+
+    fn encode_model(model: &ClvModel) -> Result<Vec<u8>, PluginError> {
+        model.to_bytes()
+    }
+
+    fn decode_model(bytes: &[u8]) -> Result<ClvModel, PluginError> {
+        ClvModel::from_bytes(bytes)
+    }
 }
 
 rapport_plugin_sdk::export_scorer!(Clv);
@@ -164,7 +172,9 @@ pub struct ClvModel {
     /// D(x, T) and H(x, T, horizon) of the population's (x, T) and of the
     /// pairs the explanation needs, so that `score` need not compute them
     /// (empty when the population has more than [`table::MAX_ENTRIES`]).
-    #[serde(default, skip_serializing_if = "table::AgeTable::is_empty")]
+    /// Not part of the JSON: it travels after it in the model's bytes (see
+    /// [`ClvModel::to_bytes`]).
+    #[serde(skip)]
     pub at_age: table::AgeTable,
     /// r, α, a, b, p, q, γ and the band cut points bit for bit (see
     /// [`table::Bits`]); `score` uses these, the readable fields above are
@@ -173,7 +183,64 @@ pub struct ClvModel {
     pub exact: table::Bits,
 }
 
+/// The first bytes of every model `fit` writes, with the layout's version.
+pub const MODEL_MAGIC: &[u8; 8] = b"rclv\0\0\0\x01";
+
 impl ClvModel {
+    /// The model as every `score` call receives it: [`MODEL_MAGIC`], the
+    /// length of the JSON part (4 bytes, little-endian), the model as JSON
+    /// (readable, apart from the numbers kept bit for bit), then the (x, T)
+    /// table in binary ([`table::AgeTable::write`]), which each call copies
+    /// instead of parsing.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, PluginError> {
+        let json = rapport_plugin_sdk::run::encode_model(self)?;
+        let len = u32::try_from(json.len()).map_err(|_| {
+            PluginError::new(
+                "model",
+                format!(
+                    "the model's JSON part is {} bytes, more than 4 GiB",
+                    json.len()
+                ),
+            )
+        })?;
+        let mut out = Vec::with_capacity(
+            MODEL_MAGIC.len() + 4 + json.len() + self.at_age.len() * table::AgeTable::ENTRY_BYTES,
+        );
+        out.extend_from_slice(MODEL_MAGIC);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&json);
+        self.at_age.write(&mut out);
+        Ok(out)
+    }
+
+    /// Reads what [`Self::to_bytes`] wrote; an error with code `model`
+    /// saying what is wrong otherwise.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, PluginError> {
+        let wrong = |what: &str| {
+            PluginError::new(
+                "model",
+                format!("the model handed to `score` is not one this plugin's `fit` wrote: {what}; fit again"),
+            )
+        };
+        let rest = bytes
+            .strip_prefix(MODEL_MAGIC.as_slice())
+            .ok_or_else(|| wrong("it does not start with the `clv` model header"))?;
+        let (len, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| wrong("it ends inside its header"))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err(wrong(&format!(
+                "its JSON part should be {len} bytes but only {} follow the header",
+                rest.len()
+            )));
+        }
+        let (json, table) = rest.split_at(len);
+        let mut model: ClvModel = rapport_plugin_sdk::run::decode_model(json)?;
+        model.at_age = table::AgeTable::read(table).map_err(|e| wrong(&e))?;
+        Ok(model)
+    }
+
     /// The band cut points `score` applies, bit for bit those of the fit
     /// (`band_cuts` is their readable form).
     pub fn band_cut_points(&self) -> Vec<f64> {

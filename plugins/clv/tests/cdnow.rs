@@ -31,7 +31,7 @@ const PUBLISHED_BG: BgNbd = BgNbd {
 fn fit_default(customers: &[rapport_plugin_sdk::Customer]) -> (ClvModel, Vec<u8>, Vec<String>) {
     let ctx = Context::new("{}", CDNOW_AS_OF, 0);
     let model = run::scorer_fit::<Clv>(&ctx, customers).expect("fit");
-    let decoded: ClvModel = run::decode_model(&model.state).expect("model");
+    let decoded = ClvModel::from_bytes(&model.state).expect("model");
     let diags = model
         .diagnostics
         .iter()

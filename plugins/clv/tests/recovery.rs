@@ -98,7 +98,7 @@ fn parameters_of_generated_data_are_recovered_within_four_standard_errors() {
     assert_eq!(customers.len() as u64, CUSTOMERS);
     let ctx = Context::new(r#"{"time_unit": "week"}"#, as_of, 0);
     let fitted = run::scorer_fit::<Clv>(&ctx, &customers).expect("fit");
-    let m: ClvModel = run::decode_model(&fitted.state).expect("model");
+    let m = ClvModel::from_bytes(&fitted.state).expect("model");
     assert!(m.bgnbd_fit.converged && m.gamma_gamma_fit.converged);
 
     // The same summaries the plugin fitted on, for the information matrix.
