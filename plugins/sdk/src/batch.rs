@@ -535,6 +535,32 @@ impl OutputColumns {
         OutputWriter(self)
     }
 
+    /// Appends a whole output at once: `values` as (name, value) and the
+    /// explanation `terms` as (label, contribution), in order. The same as
+    /// [`Self::push`] followed by [`OutputWriter::value`] and
+    /// [`OutputWriter::term`] for each, with each column grown once per
+    /// output rather than once per value, for plugins that write the same
+    /// number of values and terms for many outputs.
+    #[inline]
+    pub fn push_all<const V: usize, const T: usize>(
+        &mut self,
+        subject: u64,
+        score: f64,
+        label: Option<Text>,
+        values: [(Text, f64); V],
+        terms: [(Text, f64); T],
+    ) {
+        self.subject.push(subject);
+        self.score.push(score);
+        self.label.push(label.map_or(NO_LABEL, |t| t.0));
+        self.value_count.push(V as u32);
+        self.term_count.push(T as u32);
+        self.value_name.extend(values.iter().map(|v| v.0 .0));
+        self.value.extend(values.iter().map(|v| v.1));
+        self.term_label.extend(terms.iter().map(|t| t.0 .0));
+        self.term_value.extend(terms.iter().map(|t| t.1));
+    }
+
     /// Appends an output built the record way, its strings added as they
     /// come.
     pub fn push_output(&mut self, o: &Output) {
@@ -908,5 +934,41 @@ mod tests {
         }
         .into_wire();
         assert_eq!(crate::columns::outputs_of(&scored), vec![record]);
+    }
+
+    /// `push_all` lays out exactly what `push` with `value` and `term` does.
+    #[test]
+    fn push_all_writes_what_the_chained_calls_write() {
+        let build = |whole: bool| {
+            let mut out = OutputColumns::with_capacity(1, 2, 1);
+            let (a, b, why) = (out.intern("a"), out.intern("b"), out.text("why"));
+            for (subject, label) in [(3, Some(a)), (4, None)] {
+                if whole {
+                    out.push_all(subject, 1.5, label, [(a, 0.25), (b, -1.0)], [(why, 1.5)]);
+                } else {
+                    out.push(subject, 1.5, label)
+                        .value(a, 0.25)
+                        .value(b, -1.0)
+                        .term(why, 1.5);
+                }
+            }
+            if whole {
+                out.push_all(5, 0.0, None, [], []);
+            } else {
+                out.push(5, 0.0, None);
+            }
+            out
+        };
+        let whole = build(true);
+        assert_eq!(whole, build(false));
+        assert_eq!(whole.clone().into_wire().value_count, [2, 2, 0]);
+        assert_eq!(
+            whole.into_outputs()[0],
+            Output::new(3, 1.5)
+                .label("a")
+                .value("a", 0.25)
+                .value("b", -1.0)
+                .because("why", 1.5)
+        );
     }
 }
