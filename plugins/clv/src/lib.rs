@@ -823,21 +823,29 @@ pub fn score_batch(
         } else {
             one_time_spend
         };
-        out.push(subject, clv, Some(band_label))
-            .value(names[0], expected)
-            .value(names[1], p_alive)
-            .value(names[2], spend)
-            .value(names[3], clv)
-            .value(names[4], churn)
-            .value(names[5], s.x)
-            .value(names[6], s.t_x)
-            .value(names[7], s.t)
-            .value(names[8], s.zbar)
-            .term(typical, model.reference_clv)
-            .term(freq_label, phi[0])
-            .term(recency_label, phi[1])
-            .term(age_label, phi[2])
-            .term(spend_label, phi[3]);
+        out.push_all(
+            subject,
+            clv,
+            Some(band_label),
+            [
+                (names[0], expected),
+                (names[1], p_alive),
+                (names[2], spend),
+                (names[3], clv),
+                (names[4], churn),
+                (names[5], s.x),
+                (names[6], s.t_x),
+                (names[7], s.t),
+                (names[8], s.zbar),
+            ],
+            [
+                (typical, model.reference_clv),
+                (freq_label, phi[0]),
+                (recency_label, phi[1]),
+                (age_label, phi[2]),
+                (spend_label, phi[3]),
+            ],
+        );
     }
     Ok(ScoredBatch::Columns {
         outputs: out,
