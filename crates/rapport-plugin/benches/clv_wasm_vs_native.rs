@@ -18,6 +18,11 @@
 //! Scoring is in batches of 1,000 as `rapport run` does. `scripts/bench-clv.sh`
 //! runs this beside `lifetimes` on the same data.
 //!
+//! The fuel the sandboxed calls used is printed as well: the number of
+//! WebAssembly instructions the guest ran (as wasmtime's fuel counts them),
+//! identical from run to run and machine to machine, so it measures a
+//! change to a plugin's code without the noise of a shared machine.
+//!
 //! Each time is given as the CPU time of the benchmark's thread (the plugin
 //! runs on the calling thread, natively and in the sandbox), the mean over
 //! the runs, and as wall time, the median: on a shared machine the wall time
@@ -224,26 +229,28 @@ fn main() -> anyhow::Result<()> {
     // Fit and score, returning the outputs and the fit's share of the time.
     // The sandboxed side keeps each batch's outputs in the columns they came
     // back in (what `rapport run` reads them from).
+    // The fuel the sandboxed fit and score calls used (a count of the
+    // guest's WebAssembly instructions, the same in every run) is kept too.
+    let fuel = std::cell::Cell::new((0u64, 0u64));
     let run_wasm = || -> anyhow::Result<(Vec<rapport_plugin::host::wit::Outputs>, (f64, f64))> {
         let t = Clock::start()?;
-        let model = plugin
-            .fit(&host_ctx, Population::Customers(&population), &limits)?
-            .value
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let call = plugin.fit(&host_ctx, Population::Customers(&population), &limits)?;
+        let (fit_fuel, mut score_fuel) = (call.stats.fuel_used, 0);
+        let model = call.value.map_err(|e| anyhow::anyhow!(e.message))?;
         let fit = t.read()?;
         let mut outputs = Vec::with_capacity(n);
         for chunk in population.chunks(BATCH) {
-            let scored = plugin
-                .score(
-                    &host_ctx,
-                    &model.state,
-                    Population::Customers(chunk),
-                    &limits,
-                )?
-                .value
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let call = plugin.score(
+                &host_ctx,
+                &model.state,
+                Population::Customers(chunk),
+                &limits,
+            )?;
+            score_fuel += call.stats.fuel_used;
+            let scored = call.value.map_err(|e| anyhow::anyhow!(e.message))?;
             outputs.push(scored.outputs);
         }
+        fuel.set((fit_fuel, score_fuel));
         Ok((outputs, fit))
     };
     // The native side keeps each batch's outputs in the layout the plugin
@@ -333,6 +340,12 @@ fn main() -> anyhow::Result<()> {
         "  wasm / native = {:.2}x CPU ({:.2}x wall)",
         w_cpu / nat_cpu,
         w_wall / nat_wall
+    );
+    let (fit_fuel, score_fuel) = fuel.get();
+    println!(
+        "  sandbox fuel: fit {fit_fuel}, score {score_fuel} ({} calls), {:.0} per customer",
+        n.div_ceil(BATCH),
+        (fit_fuel + score_fuel) as f64 / n as f64
     );
     Ok(())
 }
