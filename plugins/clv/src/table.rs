@@ -134,9 +134,9 @@ fn encode(values: impl Iterator<Item = f64>, capacity: usize) -> String {
 /// Eight hexadecimal digit bytes (as read little-endian from the text, so
 /// the first digit is the lowest byte) as the 32 bits they spell; `None`
 /// unless every byte is one of `0-9a-f`. All eight bytes are checked and
-/// converted at once in a 64-bit word: `score` decodes the model's table on
-/// every call, and this takes a fraction of the instructions of a table
-/// look-up per digit.
+/// converted at once in a 64-bit word, a fraction of the instructions of a
+/// table look-up per digit (`score` decodes the `exact` numbers on every
+/// call).
 fn hex8(w: u64) -> Option<u32> {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let lanes = |b: u8| u64::from_ne_bytes([b; 8]);
