@@ -83,6 +83,19 @@ const ROUNDING: f64 = 1e-12;
 
 /// Minimises `f` from `x0`.
 pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
+    minimize_from(f, x0, None, opts).0
+}
+
+/// Minimises `f` from `x0`, BFGS starting from the inverse Hessian
+/// approximation `h0` (row-major) when one is given; returns the report
+/// and, when BFGS converged, its final inverse Hessian approximation,
+/// which can start a minimisation of a similar objective.
+pub fn minimize_from(
+    f: &mut impl Objective,
+    x0: &[f64],
+    h0: Option<Vec<f64>>,
+    opts: Options,
+) -> (Report, Option<Vec<f64>>) {
     let n = x0.len();
     let mut evaluations = 0u32;
     let mut x = x0.to_vec();
@@ -91,12 +104,16 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
     evaluations += 1;
     let mut iterations = 0u32;
     if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return nelder_mead(f, x0, opts, 0, evaluations);
+        return (nelder_mead(f, x0, opts, 0, evaluations), None);
     }
-    // Inverse Hessian approximation, row-major: the inverse of the
-    // Hessian at the start if the objective asks for it and it is positive
-    // definite, else the identity (scaled at the first update).
-    let start = if f.curvature_at_start() {
+    // Inverse Hessian approximation, row-major: the one given, else the
+    // inverse of the Hessian at the start if the objective asks for it and
+    // it is positive definite, else the identity (scaled at the first
+    // update).
+    let start = if let Some(h) = h0.filter(|h| h.len() == n * n && h.iter().all(|v| v.is_finite()))
+    {
+        Some(h)
+    } else if f.curvature_at_start() {
         start_inverse_hessian(f, &x, &g, &mut evaluations)
     } else {
         None
@@ -169,7 +186,7 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
         }
     }
     if converged {
-        return Report {
+        let report = Report {
             gradient_norm: inf_norm(&g),
             x,
             value: fx,
@@ -178,11 +195,12 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
             converged,
             method: Method::Bfgs,
         };
+        return (report, Some(h));
     }
     // BFGS stalled (line search failed or out of iterations): polish with
     // Nelder–Mead from the best point, and keep whichever is better.
     let nm = nelder_mead(f, &x, opts, iterations, evaluations);
-    if nm.value < fx || nm.converged {
+    let report = if nm.value < fx || nm.converged {
         nm
     } else {
         Report {
@@ -194,7 +212,8 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
             converged: false,
             method: Method::Bfgs,
         }
-    }
+    };
+    (report, None)
 }
 
 /// The inverse of the Hessian at `x` (where the gradient is `g`), from
