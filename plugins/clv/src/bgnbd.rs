@@ -571,7 +571,20 @@ pub struct Fit {
     pub params: BgNbd,
     /// Total log-likelihood over the population (without the penalty).
     pub log_likelihood: f64,
+    /// The minimisation on all distinct histories.
     pub report: Report,
+    /// The fit of the thinned subsample it started from, if any.
+    pub warm_start: Option<WarmStart>,
+}
+
+/// The subsample fit a BG/NBD fit on many distinct histories starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmStart {
+    /// Distinct histories in the subsample.
+    pub histories: usize,
+    /// Its BFGS iterations and objective evaluations.
+    pub iterations: u32,
+    pub evaluations: u32,
 }
 
 /// The parts of E[Y(t) | alive] at one age and several horizons that do
@@ -607,6 +620,7 @@ pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
     // cost a fraction of a full evaluation each. The full fit still runs
     // to the same gradient tolerance, so the estimates are the same to it.
     let mut curvature = None;
+    let mut warm_start = None;
     if pop.distinct() >= 4 * WARM_ROWS {
         let sub = pop.thinned(pop.distinct() / WARM_ROWS);
         let mut warm = NegLogLik {
@@ -617,6 +631,11 @@ pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
         };
         let (r, h) = optim::minimize_from(&mut warm, &start, None, opts);
         if r.converged {
+            warm_start = Some(WarmStart {
+                histories: sub.distinct(),
+                iterations: r.iterations,
+                evaluations: r.evaluations,
+            });
             start = r.x;
             curvature = h;
         }
@@ -636,6 +655,7 @@ pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
         params,
         log_likelihood,
         report,
+        warm_start,
     }
 }
 
@@ -763,6 +783,7 @@ mod tests {
         let start = [0.0, pop.mean_t.libm_ln(), 0.0, 0.0];
         let cold = optim::minimize(&mut obj, &start, opts);
         assert!(warm.report.converged && cold.converged, "{warm:?} {cold:?}");
+        assert!(warm.warm_start.is_some(), "{warm:?}");
         assert!(
             warm.report.iterations < cold.iterations,
             "warm {} vs cold {} iterations on all histories",

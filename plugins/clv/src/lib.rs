@@ -120,6 +120,20 @@ pub struct FitReport {
     pub converged: bool,
     /// `bfgs` or `nelder-mead`.
     pub method: String,
+    /// BFGS iterations and evaluations on a thinned subsample of the
+    /// distinct histories that the fit started from (BG/NBD on many
+    /// distinct histories); the counts above are those on all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<WarmStartReport>,
+}
+
+/// See [`FitReport::warm_start`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmStartReport {
+    /// Distinct histories in the subsample.
+    pub distinct: u64,
+    pub iterations: u32,
+    pub evaluations: u32,
 }
 
 impl FitReport {
@@ -133,12 +147,20 @@ impl FitReport {
             gradient_norm: r.gradient_norm,
             converged: r.converged,
             method: r.method.as_str().to_owned(),
+            warm_start: None,
         }
     }
 
     fn describe(&self) -> String {
+        let warm = match &self.warm_start {
+            Some(w) => format!(
+                ", from a warm start of {} iterations on {} of the distinct histories",
+                w.iterations, w.distinct
+            ),
+            None => String::new(),
+        };
         format!(
-            "log-likelihood {:.4}, {} iterations ({}), gradient norm {:.2e}, {}",
+            "log-likelihood {:.4}, {} iterations ({}{warm}), gradient norm {:.2e}, {}",
             self.log_likelihood,
             self.iterations,
             self.method,
@@ -372,7 +394,14 @@ pub fn fit_batch(
             gg.params.q
         )));
     }
-    let bgnbd_fit = FitReport::new(pop.customers, pop.distinct(), bg.log_likelihood, &bg.report);
+    let bgnbd_fit = FitReport {
+        warm_start: bg.warm_start.map(|w| WarmStartReport {
+            distinct: w.histories as u64,
+            iterations: w.iterations,
+            evaluations: w.evaluations,
+        }),
+        ..FitReport::new(pop.customers, pop.distinct(), bg.log_likelihood, &bg.report)
+    };
     let gamma_gamma_fit = FitReport::new(
         spenders.customers,
         pairs.len(),
