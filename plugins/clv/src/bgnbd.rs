@@ -335,7 +335,10 @@ impl Population {
             for (r, &(_, id)) in keys.iter().enumerate() {
                 rank[id as usize] = r as u32;
             }
-            (keys.into_iter().map(|(k, _)| from_order_key(k)).collect(), rank)
+            (
+                keys.into_iter().map(|(k, _)| from_order_key(k)).collect(),
+                rank,
+            )
         };
         let (xs, x_rank) = ranked(x_ids);
         let (times, time_rank) = ranked(time_ids);
@@ -375,7 +378,13 @@ impl Population {
                 .collect();
             keys.sort_unstable();
             keys.into_iter()
-                .map(|k| [(k >> 64) as usize, (k >> 32) as u32 as usize, k as u32 as usize])
+                .map(|k| {
+                    [
+                        (k >> 64) as usize,
+                        (k >> 32) as u32 as usize,
+                        k as u32 as usize,
+                    ]
+                })
                 .collect()
         };
         let mut rows: Vec<(usize, usize, usize, f64)> = Vec::new();
@@ -412,12 +421,51 @@ impl Population {
     /// Every `stride`-th distinct history with its count: a deterministic
     /// subsample spread over the whole (x, t_x, T) order, for a warm start.
     fn thinned(&self, stride: usize) -> Self {
-        let rows: Vec<_> = self.rows.iter().step_by(stride.max(1)).copied().collect();
+        let kept: Vec<_> = self.rows.iter().step_by(stride.max(1)).copied().collect();
+        // Only the x and times the kept histories use, so that an
+        // evaluation's per-x and per-time terms shrink with them; the
+        // renumbering keeps their order.
+        let mut x_used = vec![false; self.xs.len()];
+        let mut time_used = vec![false; self.times.len()];
+        for &(xi, txi, ti, _) in &kept {
+            x_used[xi] = true;
+            time_used[txi] = true;
+            time_used[ti] = true;
+        }
+        let renumber = |used: &[bool]| -> Vec<usize> {
+            let mut next = 0;
+            used.iter()
+                .map(|&u| {
+                    let at = next;
+                    next += usize::from(u);
+                    at
+                })
+                .collect()
+        };
+        let (x_at, time_at) = (renumber(&x_used), renumber(&time_used));
+        let pick = |values: &[f64], used: &[bool]| -> Vec<f64> {
+            values
+                .iter()
+                .zip(used)
+                .filter(|(_, &u)| u)
+                .map(|(&v, _)| v)
+                .collect()
+        };
+        let rows: Vec<_> = kept
+            .iter()
+            .map(|&(xi, txi, ti, w)| (x_at[xi], time_at[txi], time_at[ti], w))
+            .collect();
         let customers = rows.iter().map(|r| r.3).sum();
         Self {
-            xs: self.xs.clone(),
-            whole: self.whole.clone(),
-            times: self.times.clone(),
+            xs: pick(&self.xs, &x_used),
+            whole: self
+                .whole
+                .iter()
+                .zip(&x_used)
+                .filter(|(_, &u)| u)
+                .map(|(&w, _)| w)
+                .collect(),
+            times: pick(&self.times, &time_used),
             rows,
             customers,
             sum_x: self.sum_x,
@@ -639,11 +687,13 @@ pub struct Fit {
     pub log_likelihood: f64,
     /// The minimisation on all distinct histories.
     pub report: Report,
-    /// The fit of the thinned subsample it started from, if any.
-    pub warm_start: Option<WarmStart>,
+    /// The fits of thinned subsamples it started from, the smallest first
+    /// (none on few distinct histories).
+    pub warm_starts: Vec<WarmStart>,
 }
 
-/// The subsample fit a BG/NBD fit on many distinct histories starts from.
+/// A subsample fit that a BG/NBD fit on many distinct histories starts
+/// from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WarmStart {
     /// Distinct histories in the subsample.
@@ -666,47 +716,58 @@ pub struct AtHorizons {
     zero: Vec<bool>,
 }
 
-/// About how many distinct histories the warm start of [`fit`] uses.
+/// Warm starts: a population of at least `WARM_MIN` distinct histories
+/// is first fitted on every k-th of them, k = max(4, distinct / WARM_ROWS),
+/// itself warm-started the same way.
+const WARM_MIN: usize = 512;
 const WARM_ROWS: usize = 1024;
 
-/// Fits BG/NBD by maximum likelihood on `pop`; `penalty` is the weight of
-/// `Σ (ln θ)²` added to the mean negative log-likelihood.
-pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
+/// Minimises the objective on `pop` from `start`, first from the optimum
+/// and BFGS curvature of a thinned subsample when `pop` is large enough:
+/// most iterations then cost a fraction of an evaluation on all of it.
+/// Every stage runs to the same gradient tolerance, so the estimates are
+/// those of a fit from `start` to that tolerance. Returns the report, the
+/// final inverse Hessian approximation and the warm-start stages, the
+/// smallest first.
+fn minimize_warm(
+    pop: &Population,
+    penalty: f64,
+    opts: optim::Options,
+    start: &[f64],
+) -> (Report, Option<Vec<f64>>, Vec<WarmStart>) {
+    let mut x0 = start.to_vec();
+    let mut curvature = None;
+    let mut stages = Vec::new();
+    if pop.distinct() >= WARM_MIN {
+        let sub = pop.thinned((pop.distinct() / WARM_ROWS).max(4));
+        let (r, h, inner) = minimize_warm(&sub, penalty, opts, start);
+        if r.converged {
+            stages = inner;
+            stages.push(WarmStart {
+                histories: sub.distinct(),
+                iterations: r.iterations,
+                evaluations: r.evaluations,
+            });
+            x0 = r.x;
+            curvature = h;
+        }
+    }
     let mut obj = NegLogLik {
         pop,
         penalty,
         scratch: Vec::with_capacity(pop.xs.len()),
         at: Vec::with_capacity(pop.times.len()),
     };
+    let (report, h) = optim::minimize_from(&mut obj, &x0, curvature, opts);
+    (report, h, stages)
+}
+
+/// Fits BG/NBD by maximum likelihood on `pop`; `penalty` is the weight of
+/// `Σ (ln θ)²` added to the mean negative log-likelihood.
+pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
     // Start at r = 1, a = 1, b = 1 and α = mean age: a unit-free guess.
-    let mut start = vec![0.0, pop.mean_t.max(1e-6).libm_ln(), 0.0, 0.0];
-    // On many distinct histories, first fit a thinned subsample of them
-    // (about WARM_ROWS) from that guess, and start the fit on all of them
-    // from its optimum and its BFGS curvature: most of the iterations then
-    // cost a fraction of a full evaluation each. The full fit still runs
-    // to the same gradient tolerance, so the estimates are the same to it.
-    let mut curvature = None;
-    let mut warm_start = None;
-    if pop.distinct() >= 4 * WARM_ROWS {
-        let sub = pop.thinned(pop.distinct() / WARM_ROWS);
-        let mut warm = NegLogLik {
-            pop: &sub,
-            penalty,
-            scratch: Vec::with_capacity(sub.xs.len()),
-            at: Vec::with_capacity(sub.times.len()),
-        };
-        let (r, h) = optim::minimize_from(&mut warm, &start, None, opts);
-        if r.converged {
-            warm_start = Some(WarmStart {
-                histories: sub.distinct(),
-                iterations: r.iterations,
-                evaluations: r.evaluations,
-            });
-            start = r.x;
-            curvature = h;
-        }
-    }
-    let report = optim::minimize_from(&mut obj, &start, curvature, opts).0;
+    let start = [0.0, pop.mean_t.max(1e-6).libm_ln(), 0.0, 0.0];
+    let (report, _, warm_starts) = minimize_warm(pop, penalty, opts, &start);
     let params = BgNbd::from_array([
         report.x[0].libm_exp(),
         report.x[1].libm_exp(),
@@ -721,7 +782,7 @@ pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
         params,
         log_likelihood,
         report,
-        warm_start,
+        warm_starts,
     }
 }
 
@@ -834,7 +895,7 @@ mod tests {
     #[test]
     fn the_warm_start_reaches_the_cold_fits_optimum_in_fewer_full_iterations() {
         let pop = Population::new(&many_histories());
-        assert!(pop.distinct() >= 4 * WARM_ROWS, "{}", pop.distinct());
+        assert!(pop.distinct() >= 4 * WARM_MIN, "{}", pop.distinct());
         let opts = optim::Options {
             max_iterations: 200,
             gradient_tolerance: 1e-8,
@@ -849,7 +910,7 @@ mod tests {
         let start = [0.0, pop.mean_t.libm_ln(), 0.0, 0.0];
         let cold = optim::minimize(&mut obj, &start, opts);
         assert!(warm.report.converged && cold.converged, "{warm:?} {cold:?}");
-        assert!(warm.warm_start.is_some(), "{warm:?}");
+        assert_eq!(warm.warm_starts.len(), 2, "{warm:?}");
         assert!(
             warm.report.iterations < cold.iterations,
             "warm {} vs cold {} iterations on all histories",

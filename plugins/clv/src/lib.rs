@@ -120,14 +120,15 @@ pub struct FitReport {
     pub converged: bool,
     /// `bfgs` or `nelder-mead`.
     pub method: String,
-    /// BFGS iterations and evaluations on a thinned subsample of the
-    /// distinct histories that the fit started from (BG/NBD on many
-    /// distinct histories); the counts above are those on all of them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warm_start: Option<WarmStartReport>,
+    /// BFGS iterations and evaluations on thinned subsamples of the
+    /// distinct histories that the fit started from, the smallest first
+    /// (BG/NBD on many distinct histories); the counts above are those on
+    /// all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warm_starts: Vec<WarmStartReport>,
 }
 
-/// See [`FitReport::warm_start`].
+/// See [`FitReport::warm_starts`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WarmStartReport {
     /// Distinct histories in the subsample.
@@ -147,20 +148,32 @@ impl FitReport {
             gradient_norm: r.gradient_norm,
             converged: r.converged,
             method: r.method.as_str().to_owned(),
-            warm_start: None,
+            warm_starts: Vec::new(),
         }
     }
 
     fn describe(&self) -> String {
-        let warm = match &self.warm_start {
-            Some(w) => format!(
-                ", from a warm start of {} iterations on {} of the distinct histories",
-                w.iterations, w.distinct
-            ),
-            None => String::new(),
+        let warm = if self.warm_starts.is_empty() {
+            String::new()
+        } else {
+            let on: Vec<String> = self
+                .warm_starts
+                .iter()
+                .map(|w| w.distinct.to_string())
+                .collect();
+            let its: Vec<String> = self
+                .warm_starts
+                .iter()
+                .map(|w| w.iterations.to_string())
+                .collect();
+            format!(
+                ", from warm starts on {} of the distinct histories ({} iterations)",
+                on.join(" then "),
+                its.join(" then ")
+            )
         };
         format!(
-            "log-likelihood {:.4}, {} iterations ({}{warm}), gradient norm {:.2e}, {}",
+            "log-likelihood {:.4}, {} iterations ({}), gradient norm {:.2e}, {}{warm}",
             self.log_likelihood,
             self.iterations,
             self.method,
@@ -395,11 +408,15 @@ pub fn fit_batch(
         )));
     }
     let bgnbd_fit = FitReport {
-        warm_start: bg.warm_start.map(|w| WarmStartReport {
-            distinct: w.histories as u64,
-            iterations: w.iterations,
-            evaluations: w.evaluations,
-        }),
+        warm_starts: bg
+            .warm_starts
+            .iter()
+            .map(|w| WarmStartReport {
+                distinct: w.histories as u64,
+                iterations: w.iterations,
+                evaluations: w.evaluations,
+            })
+            .collect(),
         ..FitReport::new(pop.customers, pop.distinct(), bg.log_likelihood, &bg.report)
     };
     let gamma_gamma_fit = FitReport::new(
