@@ -709,11 +709,11 @@ pub struct WarmStart {
 /// ((a-1) ln y)` and the series' factor `y^(a-1)`, with `y = 1 - z`.
 #[derive(Debug, Clone)]
 pub struct AtHorizons {
-    z: Vec<f64>,
-    lead: Vec<f64>,
-    scale: Vec<f64>,
+    pub(crate) z: Vec<f64>,
+    pub(crate) lead: Vec<f64>,
+    pub(crate) scale: Vec<f64>,
     /// Horizons of 0 or less, whose expectation is 0.
-    zero: Vec<bool>,
+    pub(crate) zero: Vec<bool>,
 }
 
 /// Warm starts: a population of at least `WARM_MIN` distinct histories

@@ -490,22 +490,23 @@ pub fn fit_batch(
         pairs.dedup();
         if pairs.len() <= table::MAX_ENTRIES {
             let horizon = config.expected_purchases_horizon;
-            // The pairs come by x, so the series of each x share their
-            // ratios of terms.
-            let mut ratios = v.bg.tail_ratios(0.0);
-            // Pairs of the same age share the parts that do not depend on x
-            // (logarithms and powers per horizon): pairs far outnumber ages.
-            let horizons = v.horizons(horizon);
-            let mut at: fx::FxMap<u64, bgnbd::AtHorizons> = fx::map_with_capacity(ages.len());
+            // The pairs come by x, so the pairs of each x share the
+            // series' coefficients; pairs of the same age share its moments
+            // (see `value::AgeSums`): pairs far outnumber ages.
+            let mut coefficients = v.coefficients(0.0);
+            let mut at: fx::FxMap<u64, value::AgeSums> = fx::map_with_capacity(ages.len());
             table::AgeTable::new(
                 pairs
                     .into_iter()
                     .map(|(x, t)| {
-                        let h = at
+                        let sums = at
                             .entry(t)
-                            .or_insert_with(|| v.bg.at_horizons(f64::from_bits(t), &horizons));
-                        let (discounted, expected) =
-                            v.discounted_and_expected_at(&mut ratios, f64::from_bits(x), h);
+                            .or_insert_with(|| v.age_sums(f64::from_bits(t), horizon));
+                        let (discounted, expected) = v.discounted_and_expected_with(
+                            &mut coefficients,
+                            f64::from_bits(x),
+                            sums,
+                        );
                         let (x, t) = (f64::from_bits(x), f64::from_bits(t));
                         table::Entry {
                             x,

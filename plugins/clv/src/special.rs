@@ -259,6 +259,55 @@ impl TailRatios {
     }
 }
 
+/// The coefficients of [`hyp_tail`]'s series, `S(z) = Σ_{n≥1} c_n z^n`
+/// with `c_1 = A / C` and `c_{n+1} = c_n (A + n)(a + n - 1) / ((C + n)(n + 1))`,
+/// computed as far as they are asked for. They depend on `A`, `a` and `C`
+/// only, so every age and horizon of the same x shares them.
+#[derive(Debug, Clone)]
+pub struct Coefficients {
+    big_a: f64,
+    a: f64,
+    c: f64,
+    values: Vec<f64>,
+}
+
+impl Coefficients {
+    pub fn new(big_a: f64, a: f64, c: f64) -> Self {
+        Self {
+            big_a,
+            a,
+            c,
+            values: Vec::new(),
+        }
+    }
+
+    /// Whether these are the coefficients of (`big_a`, `a`, `c`).
+    pub fn is_for(&self, big_a: f64, a: f64, c: f64) -> bool {
+        self.big_a.to_bits() == big_a.to_bits()
+            && self.a.to_bits() == a.to_bits()
+            && self.c.to_bits() == c.to_bits()
+    }
+
+    /// The first `n` coefficients (`c_1` first).
+    pub fn first(&mut self, n: usize) -> &[f64] {
+        if self.values.len() < n {
+            let (big_a, a, c) = (self.big_a, self.a, self.c);
+            let want = n.max(self.values.len() + 64);
+            if self.values.is_empty() {
+                self.values.push(big_a / c);
+            }
+            let mut k = self.values.len() as f64;
+            while self.values.len() < want {
+                let last = self.values[self.values.len() - 1];
+                self.values
+                    .push(last * ((big_a + k) * (a + k - 1.0) / ((c + k) * (k + 1.0))));
+                k += 1.0;
+            }
+        }
+        &self.values[..n]
+    }
+}
+
 /// [`hyp_tail`] at several `z` with the same `A`, `a` and `C`:
 /// `out[k] = hyp_tail(big_a, a, c, zs[k])`, bit for bit, sharing the ratio
 /// of consecutive terms between them (see [`TailRatios`]).

@@ -17,7 +17,7 @@
 
 use crate::bgnbd::{AtHorizons, BgNbd, History};
 use crate::gamma_gamma::GammaGamma;
-use crate::special::{Libm, TailRatios};
+use crate::special::{Coefficients, Libm, TailRatios};
 
 /// The four factors of a customer's value, in the model's time unit.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -57,6 +57,104 @@ pub struct Valuer {
     pub discounts: Vec<f64>,
 }
 
+/// Most terms [`Valuer::discounted_and_expected_with`] takes from an
+/// age's moments before it falls back to a series per horizon.
+pub const MAX_SHARED_TERMS: usize = 1024;
+
+/// What D(x, T) and H(x, T, horizon) share across x at one age T. With
+/// `out_k = c (lead_k - scale_k S(z_k))` the expectation at period end k
+/// ([`BgNbd::expected_if_alive`], `S(z) = Σ_n c_n z^n` with coefficients
+/// that depend on x only) and `w_k = d_k - d_{k+1}` (`d_{K+1} = 0`):
+///
+/// `D = Σ_k w_k out_k = c (Σ_k w_k lead_k - Σ_n c_n m_n)`, `m_n = Σ_k w_k scale_k z_k^n`
+///
+/// The moments `m_n` depend on the age only, so each x costs one dot
+/// product with them instead of a series per period end; H at `horizon`
+/// is one dot product with the powers of its z. Moments and powers are
+/// computed as far as some x needs them.
+#[derive(Debug, Clone)]
+pub struct AgeSums {
+    /// Σ_k w_k lead_k.
+    lead: f64,
+    /// Per period end with a positive horizon: w_k scale_k, z_k, z_k^n.
+    weights: Vec<f64>,
+    z: Vec<f64>,
+    powers: Vec<f64>,
+    /// m_1, m_2, ...
+    moments: Vec<f64>,
+    /// The largest z_k: the series' rate of convergence.
+    z_max: f64,
+    /// lead, scale and z at `horizon`, if it is positive.
+    expected: Option<(f64, f64, f64)>,
+    /// z, z^2, ... at `horizon`.
+    z_powers: Vec<f64>,
+    /// The per-horizon parts, for the fallback.
+    at: AtHorizons,
+}
+
+#[derive(Clone, Copy)]
+enum Sum {
+    Discounted,
+    Expected,
+}
+
+impl AgeSums {
+    /// Moments or powers up to n = `len`.
+    fn extend(&mut self, which: Sum, len: usize) {
+        match which {
+            Sum::Discounted => {
+                while self.moments.len() < len {
+                    let mut m = 0.0;
+                    for ((p, &z), &w) in self.powers.iter_mut().zip(&self.z).zip(&self.weights) {
+                        *p *= z;
+                        m += w * *p;
+                    }
+                    self.moments.push(m);
+                }
+            }
+            Sum::Expected => {
+                let z = self.expected.map_or(0.0, |e| e.2);
+                while self.z_powers.len() < len {
+                    let last = self.z_powers.last().copied().unwrap_or(1.0);
+                    self.z_powers.push(last * z);
+                }
+            }
+        }
+    }
+}
+
+/// `Σ_n c_n m_n` (or `Σ_n c_n z^n`) to [`hyp_tail`]'s stopping rule at
+/// the sum's largest z; `None` past [`MAX_SHARED_TERMS`] terms.
+///
+/// [`hyp_tail`]: crate::special::hyp_tail
+fn dot_series(coefficients: &mut Coefficients, sums: &mut AgeSums, which: Sum) -> Option<f64> {
+    const CHUNK: usize = 32;
+    let z = match which {
+        Sum::Discounted => sums.z_max,
+        Sum::Expected => sums.expected.map_or(0.0, |e| e.2),
+    };
+    let eps = 1e-17 * (1.0 - z).max(1e-12);
+    let mut sum = 0.0;
+    let mut n = 0;
+    while n < MAX_SHARED_TERMS {
+        let end = n + CHUNK;
+        sums.extend(which, end);
+        let terms = match which {
+            Sum::Discounted => &sums.moments[n..end],
+            Sum::Expected => &sums.z_powers[n..end],
+        };
+        for (&c, &m) in coefficients.first(end)[n..].iter().zip(terms) {
+            let t = c * m;
+            sum += t;
+            if t.abs() <= eps * sum.abs() || t == 0.0 {
+                return Some(sum);
+            }
+        }
+        n = end;
+    }
+    None
+}
+
 impl Valuer {
     pub fn new(bg: BgNbd, gg: GammaGamma, step: f64, periods: u32, rate: f64) -> Self {
         let discounts = (1..=periods)
@@ -82,7 +180,84 @@ impl Valuer {
     /// ([`BgNbd::expected_if_alive_many`]). The values are bit for bit
     /// those of one [`BgNbd::expected_if_alive`] per horizon.
     pub fn discounted_and_expected(&self, x: f64, age: f64, horizon: f64) -> (f64, f64) {
-        self.discounted_and_expected_shared(&mut self.bg.tail_ratios(x), x, age, horizon)
+        let mut sums = self.age_sums(age, horizon);
+        self.discounted_and_expected_with(&mut self.coefficients(x), x, &mut sums)
+    }
+
+    /// The coefficients of the hypergeometric series at x (see
+    /// [`Self::discounted_and_expected_with`]).
+    pub fn coefficients(&self, x: f64) -> Coefficients {
+        let BgNbd { r, a, b, .. } = self.bg;
+        Coefficients::new(a + b - 1.0 - r, a, a + b + x - 1.0)
+    }
+
+    /// What D and H at `age` share across x ([`AgeSums`]), for the period
+    /// ends of [`Self::horizons`] and `horizon`.
+    pub fn age_sums(&self, age: f64, horizon: f64) -> AgeSums {
+        let at = self.bg.at_horizons(age, &self.horizons(horizon));
+        let k = self.discounts.len();
+        let mut sums = AgeSums {
+            lead: 0.0,
+            weights: Vec::with_capacity(k),
+            z: Vec::with_capacity(k),
+            powers: Vec::with_capacity(k),
+            moments: Vec::new(),
+            z_max: 0.0,
+            expected: None,
+            z_powers: Vec::new(),
+            at,
+        };
+        for i in 0..k {
+            if sums.at.zero[i] {
+                continue;
+            }
+            // D = Σ_k d_k (out_k - out_{k-1}) = Σ_k (d_k - d_{k+1}) out_k.
+            let w = self.discounts[i] - self.discounts.get(i + 1).copied().unwrap_or(0.0);
+            sums.lead += w * sums.at.lead[i];
+            sums.weights.push(w * sums.at.scale[i]);
+            sums.z.push(sums.at.z[i]);
+            sums.powers.push(1.0);
+            sums.z_max = sums.z_max.max(sums.at.z[i]);
+        }
+        if !sums.at.zero[k] {
+            sums.expected = Some((sums.at.lead[k], sums.at.scale[k], sums.at.z[k]));
+        }
+        sums
+    }
+
+    /// D(x, T) and H(x, T, horizon) from the age's `sums` and the series'
+    /// coefficients at x (`coefficients`, replaced when they are not x's):
+    /// a dot product each of the coefficients with the age's moments
+    /// instead of a series per period end. Falls back to the series per
+    /// horizon ([`Self::discounted_and_expected_at`]) for a sum that needs
+    /// more than [`MAX_SHARED_TERMS`] terms (horizons hundreds of times
+    /// the customer's age).
+    pub fn discounted_and_expected_with(
+        &self,
+        coefficients: &mut Coefficients,
+        x: f64,
+        sums: &mut AgeSums,
+    ) -> (f64, f64) {
+        let BgNbd { r, a, b, .. } = self.bg;
+        let c = a + b + x - 1.0;
+        if !coefficients.is_for(a + b - 1.0 - r, a, c) {
+            *coefficients = self.coefficients(x);
+        }
+        let old = |sums: &AgeSums| {
+            self.discounted_and_expected_at(&mut self.bg.tail_ratios(x), x, &sums.at)
+        };
+        let discounted = match dot_series(coefficients, sums, Sum::Discounted) {
+            Some(s) => c * (sums.lead - s),
+            None => old(sums).0,
+        };
+        let expected = match sums.expected {
+            None => 0.0,
+            Some((lead, scale, _)) => match dot_series(coefficients, sums, Sum::Expected) {
+                Some(s) => c * (lead - scale * s),
+                None => old(sums).1,
+            },
+        };
+        (discounted, expected)
     }
 
     /// [`Self::discounted_and_expected`] with the series' ratios of terms
@@ -328,5 +503,65 @@ impl Valuer {
                 + W2 * (v14 - v6)
                 + W3 * (v15 - v7),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valuer(a: f64, step: f64, periods: u32) -> Valuer {
+        let bg = BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a,
+            b: 2.426,
+        };
+        let gg = GammaGamma {
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+        };
+        Valuer::new(bg, gg, step, periods, 0.01)
+    }
+
+    /// D and H from an age's moments agree with a series per horizon
+    /// (`discounted_and_expected_at`) to rounding: for x from 0 to large,
+    /// ages from 0 (where z comes close to 1 and the sums fall back to the
+    /// series per horizon) to long, `a` at and near 1, and horizons of 0.
+    #[test]
+    fn moments_agree_with_a_series_per_horizon() {
+        let mut fell_back = 0;
+        for (a, step, periods) in [(0.793, 4.35, 12), (1.0, 4.35, 12), (0.4, 1.0, 3)] {
+            let v = valuer(a, step, periods);
+            for age in [0.0, 0.5, 12.0, 38.86, 400.0] {
+                for horizon in [0.0, 52.0, 5_000.0] {
+                    let mut sums = v.age_sums(age, horizon);
+                    let mut coefficients = v.coefficients(0.0);
+                    for x in [0.0, 1.0, 2.0, 7.0, 60.0] {
+                        let (d, h) =
+                            v.discounted_and_expected_with(&mut coefficients, x, &mut sums);
+                        let at = v.bg.at_horizons(age, &v.horizons(horizon));
+                        let (d0, h0) =
+                            v.discounted_and_expected_at(&mut v.bg.tail_ratios(x), x, &at);
+                        let close = |p: f64, q: f64| (p - q).abs() <= 1e-12 * q.abs().max(1e-300);
+                        assert!(close(d, d0), "D a={a} T={age} x={x}: {d} vs {d0}");
+                        assert!(
+                            close(h, h0),
+                            "H a={a} T={age} x={x} h={horizon}: {h} vs {h0}"
+                        );
+                        if horizon == 0.0 {
+                            assert_eq!(h, 0.0);
+                        }
+                    }
+                    if sums.moments.len() >= MAX_SHARED_TERMS
+                        || sums.z_powers.len() >= MAX_SHARED_TERMS
+                    {
+                        fell_back += 1;
+                    }
+                }
+            }
+        }
+        assert!(fell_back > 0, "no case reached the fallback");
     }
 }
