@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fx::{from_order_key, order_key};
+use crate::fx::{self, from_order_key, order_key, FxMap};
 use crate::optim::{self, Objective, Report};
 use crate::special::{digamma, ln_gamma, Libm, LogProduct};
 
@@ -80,28 +80,49 @@ impl Spenders {
     /// From (x, z̄) pairs with x > 0 and z̄ > 0; the result does not depend
     /// on their order.
     pub fn new(pairs: &[(f64, f64)]) -> Self {
-        // Sorted as `total_cmp` orders (x, z̄), by integer keys of that
-        // order: one comparison each instead of two float orderings.
-        let mut keys: Vec<[u64; 2]> = pairs
+        // Sorted as `total_cmp` orders (x, z̄): the few distinct x ranked,
+        // the customers bucketed by the rank of their x, and each bucket's
+        // z̄ sorted by integer keys of that order.
+        let mut x_ids: FxMap<u64, u32> = fx::map_with_capacity(64);
+        let ids: Vec<u32> = pairs
             .iter()
-            .map(|&(x, z)| [order_key(x), order_key(z)])
+            .map(|&(x, _)| {
+                let next = x_ids.len() as u32;
+                *x_ids.entry(order_key(x)).or_insert(next)
+            })
             .collect();
-        keys.sort_unstable();
-        let mut xs: Vec<f64> = Vec::new();
+        let mut distinct: Vec<(u64, u32)> = x_ids.into_iter().collect();
+        distinct.sort_unstable();
+        let mut rank = vec![0usize; distinct.len()];
+        for (r, &(_, id)) in distinct.iter().enumerate() {
+            rank[id as usize] = r;
+        }
+        let mut starts = vec![0usize; distinct.len() + 1];
+        for &id in &ids {
+            starts[rank[id as usize] + 1] += 1;
+        }
+        for r in 1..starts.len() {
+            starts[r] += starts[r - 1];
+        }
+        let mut z_keys = vec![0u64; pairs.len()];
+        let mut next = starts.clone();
+        for (&(_, z), &id) in pairs.iter().zip(&ids) {
+            let r = rank[id as usize];
+            z_keys[next[r]] = order_key(z);
+            next[r] += 1;
+        }
+        let xs: Vec<f64> = distinct.iter().map(|&(k, _)| from_order_key(k)).collect();
         let mut rows: Vec<(usize, f64, f64, f64)> = Vec::new();
         let mut sum = 0.0;
-        for (x, z) in keys
-            .iter()
-            .map(|k| (from_order_key(k[0]), from_order_key(k[1])))
-        {
-            sum += z;
-            if xs.last().is_none_or(|&v| v.total_cmp(&x).is_ne()) {
-                xs.push(x);
-            }
-            let xi = xs.len() - 1;
-            match rows.last_mut() {
-                Some(row) if row.0 == xi && row.1 == z => row.3 += 1.0,
-                _ => rows.push((xi, z, z.libm_ln(), 1.0)),
+        for xi in 0..xs.len() {
+            let bucket = &mut z_keys[starts[xi]..starts[xi + 1]];
+            bucket.sort_unstable();
+            for z in bucket.iter().map(|&k| from_order_key(k)) {
+                sum += z;
+                match rows.last_mut() {
+                    Some(row) if row.0 == xi && row.1 == z => row.3 += 1.0,
+                    _ => rows.push((xi, z, z.libm_ln(), 1.0)),
+                }
             }
         }
         let customers = pairs.len() as f64;
