@@ -728,6 +728,7 @@ pub fn score_batch(
         "zbar",
     ]
     .map(|n| out.intern(n));
+    let value_names = out.names(names);
     let no_purchase = out.intern(NO_PURCHASE);
     let outside = out.intern("no purchase up to the as-of instant: outside the model");
     let band_labels: Vec<Text> = config.bands.labels.iter().map(|l| out.intern(l)).collect();
@@ -748,6 +749,7 @@ pub fn score_batch(
         "no repeat purchase: spend expected at the population mean {}",
         fixed(gg.population_mean(), 2)
     ));
+    let reference_logs = v.reference_logs(&r);
     let mut label = String::new();
     // Every cache sized for the batch up front, so none grows while
     // customers are scored.
@@ -842,7 +844,7 @@ pub fn score_batch(
                     o.push_str(&typical_age);
                 });
                 let shared = PerHistory {
-                    alive: v.alive_corners(&f, &r),
+                    alive: v.alive_corners_with(&f, &r, &reference_logs),
                     labels: [freq_label, recency_label, age_label],
                 };
                 corners.insert(key, shared);
@@ -874,16 +876,9 @@ pub fn score_batch(
             subject,
             clv,
             Some(band_label),
+            &value_names,
             [
-                (names[0], expected),
-                (names[1], p_alive),
-                (names[2], spend),
-                (names[3], clv),
-                (names[4], churn),
-                (names[5], s.x),
-                (names[6], s.t_x),
-                (names[7], s.t),
-                (names[8], s.zbar),
+                expected, p_alive, spend, clv, churn, s.x, s.t_x, s.t, s.zbar,
             ],
             [
                 (typical, model.reference_clv),

@@ -57,6 +57,14 @@ pub struct Valuer {
     pub discounts: Vec<f64>,
 }
 
+/// The logarithms of P(alive) at the explanation's corners that depend on
+/// the reference customer only ([`Valuer::reference_logs`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ReferenceLogs {
+    odds: f64,
+    ratio: f64,
+}
+
 /// Most terms [`Valuer::discounted_and_expected_with`] takes from an
 /// age's moments before it falls back to a series per horizon.
 pub const MAX_SHARED_TERMS: usize = 1024;
@@ -353,41 +361,58 @@ impl Valuer {
     /// customers with the same history can share it. Entry 7 is the
     /// customer's own P(alive).
     pub fn alive_corners(&self, c: &Factors, r: &Factors) -> [f64; 8] {
+        self.alive_corners_with(c, r, &self.reference_logs(r))
+    }
+
+    /// The logarithms of [`Self::alive_corners`] that depend on the
+    /// reference only, computed once for every customer scored against it.
+    pub fn reference_logs(&self, r: &Factors) -> ReferenceLogs {
+        ReferenceLogs {
+            odds: self.odds_log(r.frequency),
+            ratio: self.ratio_log(r, r),
+        }
+    }
+
+    /// ln(a / (b+x-1)) for x > 0, else 0.
+    fn odds_log(&self, x: f64) -> f64 {
+        if x <= 0.0 {
+            0.0
+        } else {
+            (self.bg.a / (self.bg.b + x - 1.0)).libm_ln()
+        }
+    }
+
+    /// ln((α+T)/(α+t_x)) of the history with `recency`'s recency and
+    /// `age`'s age.
+    fn ratio_log(&self, recency: &Factors, age: &Factors) -> f64 {
+        let h = Factors {
+            frequency: 0.0,
+            recency: recency.recency,
+            age: age.age,
+            spend: 0.0,
+        }
+        .history();
+        ((self.bg.alpha + h.t) / (self.bg.alpha + h.t_x)).libm_ln()
+    }
+
+    /// [`Self::alive_corners`] given the reference's own logarithms.
+    pub fn alive_corners_with(&self, c: &Factors, r: &Factors, logs: &ReferenceLogs) -> [f64; 8] {
         // P(alive) = 1 / (1 + exp(ln(a / (b+x-1)) + (r+x) ln((α+T)/(α+t_x))))
         // for x > 0, else 1 (`BgNbd::p_alive`). Its first logarithm
         // depends on the frequency only and its second on recency and age
-        // only, so the 8 corners need 2 + 4 logarithms rather than 16;
-        // each is the same expression on the same operands as in
-        // `p_alive`, so the corners are the same bits.
-        let BgNbd {
-            r: shape,
-            alpha,
-            a,
-            b,
-        } = self.bg;
+        // only, so the 8 corners need 2 + 4 logarithms rather than 16, of
+        // which the reference's own (one of each) are shared by every
+        // customer; each is the same expression on the same operands as
+        // in `p_alive`, so the corners are the same bits.
+        let shape = self.bg.r;
         let xs = [r.frequency, c.frequency];
         if xs.iter().all(|&x| x <= 0.0) {
             return [1.0; 8];
         }
-        let odds = xs.map(|x| {
-            if x <= 0.0 {
-                0.0
-            } else {
-                (a / (b + x - 1.0)).libm_ln()
-            }
-        });
-        let ratio = |recency: &Factors, age: &Factors| {
-            let h = Factors {
-                frequency: 0.0,
-                recency: recency.recency,
-                age: age.age,
-                spend: 0.0,
-            }
-            .history();
-            ((alpha + h.t) / (alpha + h.t_x)).libm_ln()
-        };
+        let odds = [logs.odds, self.odds_log(c.frequency)];
+        let ratio = |recency: &Factors, age: &Factors| self.ratio_log(recency, age);
         // Index: bit 0 recency, bit 1 age from the customer.
-        let ln_ratio = [ratio(r, r), ratio(c, r), ratio(r, c), ratio(c, c)];
+        let ln_ratio = [logs.ratio, ratio(c, r), ratio(r, c), ratio(c, c)];
         let mut alive = [1.0; 8];
         for (mask, slot) in alive.iter_mut().enumerate() {
             let own = mask & 1;

@@ -375,6 +375,10 @@ impl Transactions<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(u32);
 
+/// The value names of [`OutputColumns::push_all`], fixed for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names<const V: usize>([u32; V]);
+
 /// Appends to the text of one string of an [`OutputColumns`] table (see
 /// [`OutputColumns::text_with`]).
 pub struct TextWriter<'a>(&'a mut String);
@@ -535,19 +539,27 @@ impl OutputColumns {
         OutputWriter(self)
     }
 
-    /// Appends a whole output at once: `values` as (name, value) and the
-    /// explanation `terms` as (label, contribution), in order. The same as
+    /// The names of the values every output of a call carries, in order,
+    /// for [`Self::push_all`].
+    pub fn names<const V: usize>(&self, names: [Text; V]) -> Names<V> {
+        Names(names.map(|t| t.0))
+    }
+
+    /// Appends a whole output at once: `values` named by `names`, in order,
+    /// and the explanation `terms` as (label, contribution). The same as
     /// [`Self::push`] followed by [`OutputWriter::value`] and
     /// [`OutputWriter::term`] for each, with each column grown once per
-    /// output rather than once per value, for plugins that write the same
-    /// number of values and terms for many outputs.
+    /// output by a copy of a fixed-size array (one `memory.copy` in the
+    /// sandbox) rather than once per value, for plugins that write the same
+    /// values and number of terms for many outputs.
     #[inline]
     pub fn push_all<const V: usize, const T: usize>(
         &mut self,
         subject: u64,
         score: f64,
         label: Option<Text>,
-        values: [(Text, f64); V],
+        names: &Names<V>,
+        values: [f64; V],
         terms: [(Text, f64); T],
     ) {
         self.subject.push(subject);
@@ -555,10 +567,10 @@ impl OutputColumns {
         self.label.push(label.map_or(NO_LABEL, |t| t.0));
         self.value_count.push(V as u32);
         self.term_count.push(T as u32);
-        self.value_name.extend(values.iter().map(|v| v.0 .0));
-        self.value.extend(values.iter().map(|v| v.1));
-        self.term_label.extend(terms.iter().map(|t| t.0 .0));
-        self.term_value.extend(terms.iter().map(|t| t.1));
+        self.value_name.extend_from_slice(&names.0);
+        self.value.extend_from_slice(&values);
+        self.term_label.extend_from_slice(&terms.map(|t| t.0 .0));
+        self.term_value.extend_from_slice(&terms.map(|t| t.1));
     }
 
     /// Appends an output built the record way, its strings added as they
@@ -944,7 +956,8 @@ mod tests {
             let (a, b, why) = (out.intern("a"), out.intern("b"), out.text("why"));
             for (subject, label) in [(3, Some(a)), (4, None)] {
                 if whole {
-                    out.push_all(subject, 1.5, label, [(a, 0.25), (b, -1.0)], [(why, 1.5)]);
+                    let names = out.names([a, b]);
+                    out.push_all(subject, 1.5, label, &names, [0.25, -1.0], [(why, 1.5)]);
                 } else {
                     out.push(subject, 1.5, label)
                         .value(a, 0.25)
@@ -953,7 +966,7 @@ mod tests {
                 }
             }
             if whole {
-                out.push_all(5, 0.0, None, [], []);
+                out.push_all(5, 0.0, None, &out.names([]), [], []);
             } else {
                 out.push(5, 0.0, None);
             }

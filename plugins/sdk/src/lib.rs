@@ -198,8 +198,8 @@ pub mod columns;
 
 mod batch;
 pub use batch::{
-    CustomerBatch, OutputColumns, OutputWriter, PurchaseColumns, ScoredBatch, Text, TextWriter,
-    TransactionLists, Transactions,
+    CustomerBatch, Names, OutputColumns, OutputWriter, PurchaseColumns, ScoredBatch, Text,
+    TextWriter, TransactionLists, Transactions,
 };
 
 pub mod stats;
