@@ -90,6 +90,8 @@ pub struct AgeSums {
     powers: Vec<f64>,
     /// m_1, m_2, ...
     moments: Vec<f64>,
+    /// Per period end: the moments past this many leave it out.
+    lasts: Vec<usize>,
     /// The largest z_k: the series' rate of convergence.
     z_max: f64,
     /// lead, scale and z at `horizon`, if it is positive.
@@ -111,13 +113,23 @@ impl AgeSums {
     fn extend(&mut self, which: Sum, len: usize) {
         match which {
             Sum::Discounted => {
-                while self.moments.len() < len {
-                    let mut m = 0.0;
-                    for ((p, &z), &w) in self.powers.iter_mut().zip(&self.z).zip(&self.weights) {
-                        *p *= z;
-                        m += w * *p;
+                // Period end by period end, each only as far as its share
+                // can matter: w_k z_k^n against the largest w z_max^n falls
+                // as (z_k / z_max)^n, and past `lasts[k]` it is below 1e-18.
+                let from = self.moments.len();
+                if from >= len {
+                    return;
+                }
+                self.moments.resize(len, 0.0);
+                for k in 0..self.powers.len() {
+                    let (z, w) = (self.z[k], self.weights[k]);
+                    let end = len.min(self.lasts[k]);
+                    let mut p = self.powers[k];
+                    for m in self.moments[from.min(end)..end].iter_mut() {
+                        p *= z;
+                        *m += w * p;
                     }
-                    self.moments.push(m);
+                    self.powers[k] = p;
                 }
             }
             Sum::Expected => {
@@ -210,6 +222,7 @@ impl Valuer {
             z: Vec::with_capacity(k),
             powers: Vec::with_capacity(k),
             moments: Vec::new(),
+            lasts: Vec::with_capacity(k),
             z_max: 0.0,
             expected: None,
             z_powers: Vec::new(),
@@ -229,6 +242,18 @@ impl Valuer {
         }
         if !sums.at.zero[k] {
             sums.expected = Some((sums.at.lead[k], sums.at.scale[k], sums.at.z[k]));
+        }
+        let w_max = sums.weights.iter().fold(0.0f64, |m, &w| m.max(w));
+        for (&z, &w) in sums.z.iter().zip(&sums.weights) {
+            // The n past which w z^n < 1e-18 w_max z_max^n.
+            let fall = (z / sums.z_max).libm_ln();
+            let room = (1e-18 * w_max / w).libm_ln();
+            let last = if z >= sums.z_max || !fall.is_finite() || fall >= 0.0 || !room.is_finite() {
+                usize::MAX
+            } else {
+                (room / fall).ceil().clamp(1.0, 1e9) as usize
+            };
+            sums.lasts.push(last);
         }
         sums
     }
