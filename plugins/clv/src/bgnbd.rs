@@ -746,7 +746,7 @@ pub struct AtHorizons {
 /// Warm starts: a population of at least `WARM_MIN` distinct histories
 /// is first fitted on every k-th of them, k = max(4, distinct / WARM_ROWS),
 /// itself warm-started the same way.
-const WARM_MIN: usize = 512;
+const WARM_MIN: usize = 192;
 const WARM_ROWS: usize = 1024;
 
 /// Minimises the objective on `pop` from `start`, first from the optimum
@@ -937,7 +937,7 @@ mod tests {
         let start = [0.0, pop.mean_t.libm_ln(), 0.0, 0.0];
         let cold = optim::minimize(&mut obj, &start, opts);
         assert!(warm.report.converged && cold.converged, "{warm:?} {cold:?}");
-        assert_eq!(warm.warm_starts.len(), 2, "{warm:?}");
+        assert!(warm.warm_starts.len() >= 2, "{warm:?}");
         assert!(
             warm.report.iterations < cold.iterations,
             "warm {} vs cold {} iterations on all histories",
