@@ -387,7 +387,7 @@ impl Population {
                 })
                 .collect()
         };
-        let mut rows: Vec<(usize, usize, usize, f64)> = Vec::new();
+        let mut rows: Vec<(usize, usize, usize, f64)> = Vec::with_capacity(histories.len());
         let (mut sum_x, mut sum_t) = (0.0, 0.0);
         for [xi, txi, ti] in sorted {
             // The sums add each customer's values in the sorted order.
