@@ -182,6 +182,14 @@ pub struct TailRatios {
     ratios: Vec<f64>,
 }
 
+/// Whether `(big_a, a, c)` are `params` to the bit.
+fn same_params(params: [f64; 3], big_a: f64, a: f64, c: f64) -> bool {
+    params
+        .iter()
+        .zip([big_a, a, c])
+        .all(|(p, q)| p.to_bits() == q.to_bits())
+}
+
 impl TailRatios {
     pub fn new(big_a: f64, a: f64, c: f64) -> Self {
         Self {
@@ -194,9 +202,7 @@ impl TailRatios {
 
     /// Whether these are the ratios of (`big_a`, `a`, `c`).
     pub fn is_for(&self, big_a: f64, a: f64, c: f64) -> bool {
-        self.big_a.to_bits() == big_a.to_bits()
-            && self.a.to_bits() == a.to_bits()
-            && self.c.to_bits() == c.to_bits()
+        same_params([self.big_a, self.a, self.c], big_a, a, c)
     }
 
     /// Computes the ratios up to step `k` (0-based, n = k + 1).
@@ -283,9 +289,7 @@ impl Coefficients {
 
     /// Whether these are the coefficients of (`big_a`, `a`, `c`).
     pub fn is_for(&self, big_a: f64, a: f64, c: f64) -> bool {
-        self.big_a.to_bits() == big_a.to_bits()
-            && self.a.to_bits() == a.to_bits()
-            && self.c.to_bits() == c.to_bits()
+        same_params([self.big_a, self.a, self.c], big_a, a, c)
     }
 
     /// The first `n` coefficients (`c_1` first).

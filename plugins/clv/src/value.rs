@@ -286,8 +286,12 @@ impl Valuer {
         if !coefficients.is_for(a + b - 1.0 - r, a, c) {
             *coefficients = self.coefficients(x);
         }
-        let old = |sums: &AgeSums| {
-            self.discounted_and_expected_at(&mut self.bg.tail_ratios(x), x, &sums.at)
+        // The series per horizon, computed at most once for both sums.
+        let mut fallback = None;
+        let mut old = |sums: &AgeSums| {
+            *fallback.get_or_insert_with(|| {
+                self.discounted_and_expected_at(&mut self.bg.tail_ratios(x), x, &sums.at)
+            })
         };
         let discounted = match dot_series(coefficients, sums, Sum::Discounted) {
             Some(s) => c * (sums.lead - s),
@@ -303,20 +307,6 @@ impl Valuer {
         (discounted, expected)
     }
 
-    /// [`Self::discounted_and_expected`] with the series' ratios of terms
-    /// kept across calls (see [`BgNbd::expected_if_alive_shared`]): the
-    /// same bits, for less work when consecutive calls share x.
-    pub fn discounted_and_expected_shared(
-        &self,
-        ratios: &mut TailRatios,
-        x: f64,
-        age: f64,
-        horizon: f64,
-    ) -> (f64, f64) {
-        let h = self.bg.at_horizons(age, &self.horizons(horizon));
-        self.discounted_and_expected_at(ratios, x, &h)
-    }
-
     /// The horizons D and H need at every age: each period end of the CLV
     /// sum, then `horizon`.
     pub fn horizons(&self, horizon: f64) -> Vec<f64> {
@@ -326,9 +316,9 @@ impl Valuer {
         ts
     }
 
-    /// [`Self::discounted_and_expected_shared`] at x and an age's parts
-    /// `h`, from [`BgNbd::at_horizons`] at [`Self::horizons`]: the same
-    /// bits, and customers of the same age share `h`.
+    /// D and H at x and an age's parts `h` ([`BgNbd::at_horizons`] at
+    /// [`Self::horizons`]) by a series per horizon: the fallback of
+    /// [`Self::discounted_and_expected_with`], and its reference in tests.
     pub fn discounted_and_expected_at(
         &self,
         ratios: &mut TailRatios,
