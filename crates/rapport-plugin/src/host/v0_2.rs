@@ -61,12 +61,7 @@ impl<T: Copy + Default> Col<T> {
         }
     }
 
-    /// A column to build if `present`, for `rows` rows.
-    fn new(present: bool, rows: usize) -> Option<Self> {
-        present.then(|| Self::with_capacity(rows))
-    }
-
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, v: Option<T>) {
         match v {
             Some(v) => self.values.push(v),
@@ -78,6 +73,50 @@ impl<T: Copy + Default> Col<T> {
     }
 }
 
+/// A column that may have no value at all, built in a pass with others:
+/// until its first value it only counts the rows before it, so a field no
+/// row has (most fields, for most plugins) costs a counter per row.
+struct Lazy<T> {
+    before: u32,
+    col: Option<Col<T>>,
+    capacity: usize,
+}
+
+impl<T: Copy + Default> Lazy<T> {
+    fn new(capacity: usize) -> Self {
+        Lazy {
+            before: 0,
+            col: None,
+            capacity,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, v: Option<T>) {
+        match (&mut self.col, v) {
+            (Some(c), v) => c.push(v),
+            (None, None) => self.before += 1,
+            (None, Some(v)) => self.start(v),
+        }
+    }
+
+    /// The first value: every row before it is missing.
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self, v: T) {
+        let mut c = Col::with_capacity(self.capacity);
+        c.values.resize(self.before as usize, T::default());
+        c.missing.extend(0..self.before);
+        c.values.push(v);
+        self.col = Some(c);
+    }
+
+    /// The column, `None` when no row had a value.
+    fn finish(self) -> Option<Col<T>> {
+        self.col
+    }
+}
+
 /// A built column as the contract's record of that type.
 macro_rules! finish {
     ($col:expr, $ty:ident) => {
@@ -86,14 +125,6 @@ macro_rules! finish {
             missing: c.missing,
         })
     };
-}
-
-/// Pushes `v` onto the column if it is being built.
-#[inline]
-fn push<T: Copy + Default>(col: &mut Option<Col<T>>, v: Option<T>) {
-    if let Some(c) = col {
-        c.push(v);
-    }
 }
 
 /// One column over `rows`: a value (or a placeholder) per row and the rows
@@ -194,77 +225,59 @@ fn previous<'a, R>(
     })
 }
 
-/// Which fields any customer of a batch has, found in one pass over the
-/// records: a pass per field touched every record (a few hundred bytes
-/// each) a dozen times, mostly to find a field nobody was granted.
+/// Which texts and lists any customer of a batch has, found in the same
+/// pass over the records (a few hundred bytes each) that builds the
+/// single-valued columns: a pass per field touched every record a dozen
+/// times, mostly to find a field nobody was granted.
 #[derive(Default)]
 struct Present {
-    signup: bool,
     country: bool,
     region: bool,
-    count: bool,
-    days: bool,
-    first: bool,
-    last: bool,
-    total_amount: bool,
-    total_quantity: bool,
     transactions: bool,
     interactions: bool,
     referrals: bool,
     previous: bool,
 }
 
-impl Present {
-    fn of(batch: &[wit::Customer]) -> Self {
-        let mut p = Self::default();
-        for c in batch {
-            let b = &c.purchases;
-            p.signup |= c.signup.is_some();
-            p.country |= c.country.is_some();
-            p.region |= c.region.is_some();
-            p.count |= b.count.is_some();
-            p.days |= b.days.is_some();
-            p.first |= b.first.is_some();
-            p.last |= b.last.is_some();
-            p.total_amount |= b.total_amount.is_some();
-            p.total_quantity |= b.total_quantity.is_some();
-            p.transactions |= c.transactions.is_some();
-            p.interactions |= c.interactions.is_some();
-            p.referrals |= c.referrals.is_some();
-            p.previous |= c.previous.is_some();
-        }
-        p
-    }
-}
-
-/// Lays a batch of customers out in columns: the subjects and every
-/// present single-valued field in one pass over the records (each a few
-/// hundred bytes), the texts and lists in a pass each.
+/// Lays a batch of customers out in columns: the subjects, every
+/// single-valued field and which fields are present in one pass over the
+/// records (a column nobody has is dropped), the texts and lists of the
+/// present fields in a pass each.
 pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
-    let p = Present::of(batch);
+    let mut p = Present::default();
     let n = batch.len();
     let mut subject = Vec::with_capacity(n);
-    let mut signup = Col::new(p.signup, n);
-    let mut count = Col::new(p.count, n);
-    let mut days = Col::new(p.days, n);
-    let mut first = Col::new(p.first, n);
-    let mut last = Col::new(p.last, n);
-    let mut total_amount = Col::new(p.total_amount, n);
-    let mut total_quantity = Col::new(p.total_quantity, n);
+    let mut signup = Lazy::new(n);
+    let mut count = Lazy::new(n);
+    let mut days = Lazy::new(n);
+    let mut first = Lazy::new(n);
+    let mut last = Lazy::new(n);
+    let mut total_amount = Lazy::new(n);
+    let mut total_quantity = Lazy::new(n);
+    let mut transaction_count = 0;
     for c in batch {
         let b = &c.purchases;
+        p.country |= c.country.is_some();
+        p.region |= c.region.is_some();
+        if let Some(list) = &c.transactions {
+            p.transactions = true;
+            transaction_count += list.len();
+        }
+        p.interactions |= c.interactions.is_some();
+        p.referrals |= c.referrals.is_some();
+        p.previous |= c.previous.is_some();
         subject.push(c.subject);
-        push(&mut signup, c.signup);
-        push(&mut count, b.count);
-        push(&mut days, b.days);
-        push(&mut first, b.first);
-        push(&mut last, b.last);
-        push(&mut total_amount, b.total_amount);
-        push(&mut total_quantity, b.total_quantity);
+        signup.push(c.signup);
+        count.push(b.count);
+        days.push(b.days);
+        first.push(b.first);
+        last.push(b.last);
+        total_amount.push(b.total_amount);
+        total_quantity.push(b.total_quantity);
     }
     w::Customers {
         subject,
-        signup: finish!(signup, Instants),
+        signup: finish!(signup.finish(), Instants),
         country: p
             .country
             .then(|| texts(batch, |c| c.country.as_deref()))
@@ -274,37 +287,17 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
             .then(|| texts(batch, |c| c.region.as_deref()))
             .flatten(),
         purchases: w::Purchases {
-            count: finish!(count, Counts),
-            days: finish!(days, Counts),
-            first: finish!(first, Instants),
-            last: finish!(last, Instants),
-            total_amount: finish!(total_amount, Numbers),
-            total_quantity: finish!(total_quantity, Integers),
+            count: finish!(count.finish(), Counts),
+            days: finish!(days.finish(), Counts),
+            first: finish!(first.finish(), Instants),
+            last: finish!(last.finish(), Instants),
+            total_amount: finish!(total_amount.finish(), Numbers),
+            total_quantity: finish!(total_quantity.finish(), Integers),
         },
         transactions: p
             .transactions
-            .then(|| group(batch, |c| c.transactions.as_deref()))
-            .flatten()
-            .map(|(ends, missing, rows)| {
-                // The same one pass for the purchases' own fields.
-                let (mut at, mut amount, mut quantity, mut channel) = (false, false, false, false);
-                for t in &rows {
-                    at |= t.at.is_some();
-                    amount |= t.amount.is_some();
-                    quantity |= t.quantity.is_some();
-                    channel |= t.channel.is_some();
-                }
-                w::Transactions {
-                    ends,
-                    missing,
-                    at: at.then(|| instants(&rows, |t| t.at)).flatten(),
-                    amount: amount.then(|| numbers(&rows, |t| t.amount)).flatten(),
-                    quantity: quantity.then(|| integers(&rows, |t| t.quantity)).flatten(),
-                    channel: channel
-                        .then(|| texts(&rows, |t| t.channel.as_deref()))
-                        .flatten(),
-                }
-            }),
+            .then(|| transactions(batch, transaction_count))
+            .flatten(),
         interactions: p
             .interactions
             .then(|| group(batch, |c| c.interactions.as_deref()))
@@ -333,6 +326,57 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
             .then(|| previous(batch, |c| c.previous.as_ref()))
             .flatten(),
     }
+}
+
+/// The batch's transactions laid end to end, every numeric column built in
+/// the same one pass over the records (the lists are the bulk of a batch,
+/// and a pass per column chased every element's pointer again); the
+/// channel texts, rarely granted, in a pass of their own. `total` is the
+/// number of transactions, for the columns' capacity. `None` when no
+/// customer has a list.
+fn transactions(batch: &[wit::Customer], total: usize) -> Option<w::Transactions> {
+    let mut ends = Vec::with_capacity(batch.len());
+    let mut missing = Vec::new();
+    let mut at = Lazy::new(total);
+    let mut amount = Lazy::new(total);
+    let mut quantity = Lazy::new(total);
+    let mut has_channel = false;
+    let mut len = 0u32;
+    for (i, c) in batch.iter().enumerate() {
+        match c.transactions.as_deref() {
+            Some(list) => {
+                for t in list {
+                    has_channel |= t.channel.is_some();
+                    at.push(t.at);
+                    amount.push(t.amount);
+                    quantity.push(t.quantity);
+                }
+                len += list.len() as u32;
+            }
+            None => missing.push(i as u32),
+        }
+        ends.push(len);
+    }
+    if missing.len() == batch.len() {
+        return None;
+    }
+    let channel = has_channel
+        .then(|| {
+            let rows: Vec<&wit::Transaction> = batch
+                .iter()
+                .flat_map(|c| c.transactions.as_deref().unwrap_or_default())
+                .collect();
+            texts(&rows, |t| t.channel.as_deref())
+        })
+        .flatten();
+    Some(w::Transactions {
+        ends,
+        missing,
+        at: finish!(at.finish(), Instants),
+        amount: finish!(amount.finish(), Numbers),
+        quantity: finish!(quantity.finish(), Integers),
+        channel,
+    })
 }
 
 /// Lays a batch of suppliers out in columns.
