@@ -10,8 +10,8 @@
 
 use std::time::Instant;
 
-use rapport_plugin_sdk::run::{scorer_fit, scorer_score};
-use rapport_plugin_sdk::{Context, Customer};
+use rapport_plugin_sdk::run::{scorer_fit, scorer_score_batch};
+use rapport_plugin_sdk::{Context, Customer, CustomerBatch, ScoredBatch};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,9 +40,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fit.push(t.elapsed().as_secs_f64());
         outputs = 0;
         for chunk in customers.chunks(1_000) {
-            let scored = scorer_score::<rapport_clv::Clv>(&ctx, &model.state, chunk)
-                .map_err(|e| e.message)?;
-            outputs += scored.outputs.len();
+            // The outputs stay in the columns the plugin writes, as they
+            // cross the sandbox's boundary.
+            let scored = scorer_score_batch::<rapport_clv::Clv>(
+                &ctx,
+                &model.state,
+                CustomerBatch::records(chunk),
+            )
+            .map_err(|e| e.message)?;
+            outputs += match &scored {
+                ScoredBatch::Records(s) => s.outputs.len(),
+                ScoredBatch::Columns { outputs, .. } => outputs.len(),
+            };
             std::hint::black_box(scored);
         }
         total.push(t.elapsed().as_secs_f64());

@@ -689,11 +689,24 @@ struct PerHistory {
     labels: [Text; 3],
 }
 
+/// The output of a customer without a repeat purchase, which depends on
+/// the age T only (x = t_x = z̄ = 0 and the spend is the population
+/// mean): written again, not computed again, for the next such customer
+/// of the same age.
+#[derive(Clone, Copy)]
+struct OneTime {
+    clv: f64,
+    band: Text,
+    values: [f64; 9],
+    terms: [(Text, f64); 5],
+}
+
 /// [`score`] on a batch in either layout, writing the outputs as columns.
 /// Work is shared between customers wherever the result depends on less
 /// than the whole customer: D, H and the silent probability per (x, T),
-/// P(alive) at the explanation's 8 corners per history (x, t_x, T), and
-/// the explanation labels per displayed number.
+/// P(alive) at the explanation's 8 corners per history (x, t_x, T), the
+/// explanation labels per displayed number, and the whole output of a
+/// customer without a repeat purchase per age.
 pub fn score_batch(
     config: &Config,
     ctx: &Ctx,
@@ -716,6 +729,9 @@ pub fn score_batch(
     let horizon = config.expected_purchases_horizon;
     let lists = batch.transactions()?;
     let mut out = OutputColumns::with_capacity(batch.len(), 9, 5);
+    // About one label per customer (the repeat customers' spend; recency
+    // and age per displayed number), some 40 bytes each.
+    out.reserve_text(batch.len() + 64, batch.len() * 48 + 4096);
     let names = [
         "expected_purchases",
         "p_alive",
@@ -762,6 +778,7 @@ pub fn score_batch(
     // series per period end), P(alive) at the 8 corners the next.
     let mut at_age: Cache<(u64, u64), AtAge> = fx::map_with_capacity(n);
     let mut corners: Cache<(u64, u64, u64), PerHistory> = fx::map_with_capacity(n);
+    let mut one_time: Cache<u64, OneTime> = fx::map_with_capacity(n / 2);
     // The silent probability is only needed for customers' own (x, T),
     // not for the explanation's (x_ref, T) and (x, T_ref): it is computed
     // on the first look-up that asks for it (NaN until then).
@@ -796,6 +813,19 @@ pub fn score_batch(
             out.push(subject, 0.0, Some(no_purchase)).term(outside, 0.0);
             continue;
         };
+        if s.x == 0.0 {
+            if let Some(o) = one_time.get(&s.t.to_bits()) {
+                out.push_all(
+                    subject,
+                    o.clv,
+                    Some(o.band),
+                    &value_names,
+                    o.values,
+                    o.terms,
+                );
+                continue;
+            }
+        }
         let f = factors(&s, &gg);
         let own = lookup(f.frequency, f.age, true);
         let ds = [
@@ -872,22 +902,28 @@ pub fn score_batch(
         } else {
             one_time_spend
         };
-        out.push_all(
-            subject,
-            clv,
-            Some(band_label),
-            &value_names,
-            [
-                expected, p_alive, spend, clv, churn, s.x, s.t_x, s.t, s.zbar,
-            ],
-            [
-                (typical, model.reference_clv),
-                (freq_label, phi[0]),
-                (recency_label, phi[1]),
-                (age_label, phi[2]),
-                (spend_label, phi[3]),
-            ],
-        );
+        let values = [
+            expected, p_alive, spend, clv, churn, s.x, s.t_x, s.t, s.zbar,
+        ];
+        let terms = [
+            (typical, model.reference_clv),
+            (freq_label, phi[0]),
+            (recency_label, phi[1]),
+            (age_label, phi[2]),
+            (spend_label, phi[3]),
+        ];
+        if s.x == 0.0 {
+            one_time.insert(
+                s.t.to_bits(),
+                OneTime {
+                    clv,
+                    band: band_label,
+                    values,
+                    terms,
+                },
+            );
+        }
+        out.push_all(subject, clv, Some(band_label), &value_names, values, terms);
     }
     Ok(ScoredBatch::Columns {
         outputs: out,

@@ -479,6 +479,15 @@ impl OutputColumns {
         }
     }
 
+    /// Room in the string table for `strings` more strings of `bytes` bytes
+    /// in all: a plugin that writes a label per output says so once, and
+    /// the table does not grow (copying every label written so far) while
+    /// the batch is scored.
+    pub fn reserve_text(&mut self, strings: usize, bytes: usize) {
+        self.ends.reserve(strings);
+        self.text.reserve(bytes);
+    }
+
     /// Number of outputs.
     pub fn len(&self) -> usize {
         self.subject.len()
