@@ -418,6 +418,43 @@ impl Population {
         }
     }
 
+    /// The nearest-rank `q`-quantiles of x and of T over the customers, the
+    /// values a selection over every customer's x and T would give
+    /// (`stats::quantile` of them sorted), read off the distinct histories
+    /// and their counts: the rows are in x order already, and the T are
+    /// counted per distinct time. (0, 0) without customers.
+    pub fn quantiles_x_t(&self, q: f64) -> (f64, f64) {
+        let n = self.customers;
+        if n <= 0.0 || !(0.0..=1.0).contains(&q) {
+            return (0.0, 0.0);
+        }
+        // The rank `stats::quantile` takes: ceil(q n), at least 1.
+        let rank = ((q * n) - 1e-9).ceil().max(1.0).min(n);
+        let mut seen = 0.0;
+        let mut x = 0.0;
+        for &(xi, _, _, count) in &self.rows {
+            seen += count;
+            if seen >= rank {
+                x = self.xs[xi];
+                break;
+            }
+        }
+        let mut per_time = vec![0.0f64; self.times.len()];
+        for &(_, _, ti, count) in &self.rows {
+            per_time[ti] += count;
+        }
+        let mut seen = 0.0;
+        let mut t = 0.0;
+        for (i, count) in per_time.into_iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                t = self.times[i];
+                break;
+            }
+        }
+        (x, t)
+    }
+
     /// Every `stride`-th distinct history with its count: a deterministic
     /// subsample spread over the whole (x, t_x, T) order, for a warm start.
     fn thinned(&self, stride: usize) -> Self {
@@ -823,6 +860,60 @@ mod tests {
         a: 0.793,
         b: 2.426,
     };
+
+    #[test]
+    fn quantiles_from_counts_match_a_selection_over_every_customer() {
+        // Histories with many repeats (ties in x and T), in a scrambled
+        // order, and a lone customer.
+        let mut state = 12_345u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        let many: Vec<History> = (0..5_000)
+            .map(|_| {
+                let x = next(7) as f64;
+                let t = (next(90) + 1) as f64 / 7.0;
+                History {
+                    x,
+                    t_x: if x > 0.0 {
+                        t * next(100) as f64 / 100.0
+                    } else {
+                        0.0
+                    },
+                    t,
+                }
+            })
+            .collect();
+        let one = [History {
+            x: 2.0,
+            t_x: 1.0,
+            t: 3.5,
+        }];
+        for histories in [&many[..], &one[..]] {
+            let pop = Population::new(histories);
+            for q in [0.0, 0.1, 0.25, 0.5, 0.77, 0.9, 1.0] {
+                let pick = |mut v: Vec<f64>| {
+                    v.sort_by(f64::total_cmp);
+                    let rank = ((q * v.len() as f64) - 1e-9).ceil().max(1.0) as usize;
+                    v[rank.min(v.len()) - 1]
+                };
+                let want = (
+                    pick(histories.iter().map(|h| h.x).collect()),
+                    pick(histories.iter().map(|h| h.t).collect()),
+                );
+                let got = pop.quantiles_x_t(q);
+                assert_eq!(
+                    (got.0.to_bits(), got.1.to_bits()),
+                    (want.0.to_bits(), want.1.to_bits()),
+                    "q = {q}: {got:?} against {want:?}"
+                );
+            }
+        }
+        assert_eq!(Population::new(&[]).quantiles_x_t(0.5), (0.0, 0.0));
+    }
 
     #[test]
     fn expected_if_alive_matches_the_plain_hypergeometric_form() {

@@ -149,6 +149,55 @@ impl Spenders {
         }
     }
 
+    /// Number of distinct (x, z̄).
+    pub fn distinct(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Every `stride`-th distinct (x, z̄) with its count: a deterministic
+    /// subsample spread over the whole (x, z̄) order, for a warm start.
+    fn thinned(&self, stride: usize) -> Self {
+        let kept: Vec<(usize, f64, f64, f64)> =
+            self.rows.iter().step_by(stride.max(1)).copied().collect();
+        // Only the x the kept rows use, renumbered in order.
+        let mut x_new = vec![usize::MAX; self.xs.len()];
+        let mut xs = Vec::new();
+        for &(xi, ..) in &kept {
+            if x_new[xi] == usize::MAX {
+                x_new[xi] = xs.len();
+                xs.push(self.xs[xi]);
+            }
+        }
+        let rows: Vec<(usize, f64, f64, f64)> = kept
+            .into_iter()
+            .map(|(xi, z, ln_z, w)| (x_new[xi], z, ln_z, w))
+            .collect();
+        let mut groups: Vec<(std::ops::Range<usize>, f64, f64)> = Vec::with_capacity(xs.len());
+        let (mut customers, mut sum) = (0.0, 0.0);
+        for (k, &(xi, z, ln_z, w)) in rows.iter().enumerate() {
+            if groups.len() <= xi {
+                groups.push((k..k, 0.0, 0.0));
+            }
+            let g = &mut groups[xi];
+            g.0.end = k + 1;
+            g.1 += w;
+            g.2 += w * ln_z;
+            customers += w;
+            sum += w * z;
+        }
+        Self {
+            xs,
+            rows,
+            groups,
+            customers,
+            mean_zbar: if customers > 0.0 {
+                sum / customers
+            } else {
+                0.0
+            },
+        }
+    }
+
     /// The total log-likelihood at `params`.
     pub fn log_likelihood(&self, params: &GammaGamma) -> f64 {
         let mut obj = NegLogLik {
@@ -250,29 +299,81 @@ pub struct Fit {
     /// Total log-likelihood over the repeat customers (without the penalty).
     pub log_likelihood: f64,
     pub report: Report,
+    /// The warm-start stages, the smallest first (none for small data).
+    pub warm_starts: Vec<WarmStart>,
 }
 
-/// Fits Gamma-Gamma by maximum likelihood on `data`.
-pub fn fit(data: &Spenders, penalty: f64, opts: optim::Options) -> Fit {
+/// Warm starts, as for BG/NBD: at least `WARM_MIN` distinct (x, z̄) are
+/// first fitted on every k-th of them, k = max(4, distinct / WARM_ROWS),
+/// itself warm-started the same way.
+const WARM_MIN: usize = 192;
+const WARM_ROWS: usize = 1024;
+
+/// A warm-start stage: the distinct (x, z̄) it was fitted on and how long
+/// it took.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WarmStart {
+    pub rows: usize,
+    pub iterations: u32,
+    pub evaluations: u32,
+}
+
+/// Minimises the objective on `data` from `start`, first from the optimum
+/// and BFGS curvature of a thinned subsample when `data` is large enough.
+/// Every stage runs to the same gradient tolerance; a stage that does not
+/// converge is dropped and the fit starts from `start` instead.
+fn minimize_warm(
+    data: &Spenders,
+    penalty: f64,
+    opts: optim::Options,
+    start: &[f64],
+) -> (Report, Option<Vec<f64>>, Vec<WarmStart>) {
+    let mut x0 = start.to_vec();
+    let mut curvature = None;
+    let mut stages = Vec::new();
+    if data.distinct() >= WARM_MIN {
+        let sub = data.thinned((data.distinct() / WARM_ROWS).max(4));
+        let (r, h, inner) = minimize_warm(&sub, penalty, opts, start);
+        if r.converged {
+            stages = inner;
+            stages.push(WarmStart {
+                rows: sub.distinct(),
+                iterations: r.iterations,
+                evaluations: r.evaluations,
+            });
+            x0 = r.x;
+            curvature = h;
+        }
+    }
     let mut obj = NegLogLik {
         data,
         penalty,
         scratch: Vec::with_capacity(data.xs.len()),
     };
+    let (report, h) = optim::minimize_from(&mut obj, &x0, curvature, opts);
+    (report, h, stages)
+}
+
+/// Fits Gamma-Gamma by maximum likelihood on `data`.
+pub fn fit(data: &Spenders, penalty: f64, opts: optim::Options) -> Fit {
     // Start at p = 1, q = 2 and γ = the mean z̄, where the population mean
     // p γ / (q - 1) equals the sample mean.
     let start = [0.0, 2f64.libm_ln(), data.mean_zbar.max(1e-9).libm_ln()];
-    let report = optim::minimize(&mut obj, &start, opts);
+    let (report, _, warm_starts) = minimize_warm(data, penalty, opts, &start);
     let params = GammaGamma {
         p: report.x[0].libm_exp(),
         q: report.x[1].libm_exp(),
         gamma: report.x[2].libm_exp(),
     };
-    let log_likelihood = data.log_likelihood(&params);
+    // The objective at the optimum is the mean negative log-likelihood
+    // plus the penalty: the total log-likelihood without another pass.
+    let penalty_term = penalty * report.x.iter().map(|t| t * t).sum::<f64>();
+    let log_likelihood = -(report.value - penalty_term) * data.customers;
     Fit {
         params,
         log_likelihood,
         report,
+        warm_starts,
     }
 }
 

@@ -120,18 +120,23 @@ pub struct FitReport {
     pub converged: bool,
     /// `bfgs` or `nelder-mead`.
     pub method: String,
-    /// BFGS iterations and evaluations on thinned subsamples of the
-    /// distinct histories that the fit started from, the smallest first
-    /// (BG/NBD on many distinct histories); the counts above are those on
-    /// all of them.
+    /// BFGS iterations and evaluations on thinned subsamples that the fit
+    /// started from, the smallest first: of the distinct histories
+    /// (BG/NBD) or the distinct (x, z̄) (Gamma-Gamma), when there are
+    /// many; the counts above are those on all of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warm_starts: Vec<WarmStartReport>,
 }
 
+/// What each fit's warm starts subsample, in its diagnostics.
+const HISTORIES: &str = "distinct histories";
+const SPENDS: &str = "distinct (x, mean spend)";
+
 /// See [`FitReport::warm_starts`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WarmStartReport {
-    /// Distinct histories in the subsample.
+    /// Distinct histories (BG/NBD) or (x, z̄) (Gamma-Gamma) in the
+    /// subsample.
     pub distinct: u64,
     pub iterations: u32,
     pub evaluations: u32,
@@ -152,7 +157,10 @@ impl FitReport {
         }
     }
 
-    fn describe(&self) -> String {
+    /// The report in words; `of` names what the warm starts subsampled
+    /// (the distinct histories of BG/NBD, the distinct (x, z̄) of
+    /// Gamma-Gamma).
+    fn describe(&self, of: &str) -> String {
         let warm = if self.warm_starts.is_empty() {
             String::new()
         } else {
@@ -167,7 +175,7 @@ impl FitReport {
                 .map(|w| w.iterations.to_string())
                 .collect();
             format!(
-                ", from warm starts on {} of the distinct histories ({} iterations)",
+                ", from warm starts on {} of the {of} ({} iterations)",
                 on.join(" then "),
                 its.join(" then ")
             )
@@ -419,40 +427,54 @@ pub fn fit_batch(
             .collect(),
         ..FitReport::new(pop.customers, pop.distinct(), bg.log_likelihood, &bg.report)
     };
-    let gamma_gamma_fit = FitReport::new(
-        spenders.customers,
-        pairs.len(),
-        gg.log_likelihood,
-        &gg.report,
-    );
+    let gamma_gamma_fit = FitReport {
+        warm_starts: gg
+            .warm_starts
+            .iter()
+            .map(|w| WarmStartReport {
+                distinct: w.rows as u64,
+                iterations: w.iterations,
+                evaluations: w.evaluations,
+            })
+            .collect(),
+        ..FitReport::new(
+            spenders.customers,
+            pairs.len(),
+            gg.log_likelihood,
+            &gg.report,
+        )
+    };
     let unconverged: Vec<&str> = [("BG/NBD", &bgnbd_fit), ("Gamma-Gamma", &gamma_gamma_fit)]
         .iter()
         .filter(|(_, f)| !f.converged)
         .map(|(n, _)| *n)
         .collect();
     if config.optimizer.require_convergence && !unconverged.is_empty() {
-        let f = if unconverged[0] == "BG/NBD" {
-            &bgnbd_fit
+        let (f, of) = if unconverged[0] == "BG/NBD" {
+            (&bgnbd_fit, HISTORIES)
         } else {
-            &gamma_gamma_fit
+            (&gamma_gamma_fit, SPENDS)
         };
         return Err(PluginError::new(
             "convergence",
             format!(
                 "the {} fit did not converge: {}; raise `optimizer.max_iterations`, loosen `optimizer.gradient_tolerance` or add a `penalty`",
                 unconverged[0],
-                f.describe()
+                f.describe(of)
             ),
         ));
     }
 
     // The reference customer: the population's medians.
+    // The medians of x and T come from the distinct histories' counts; the
+    // recency and spend medians are only needed when the typical customer
+    // has a repeat purchase.
     let median = |mut v: Vec<f64>| nearest_rank(&mut v, 0.5).unwrap_or(0.0);
-    let spend_median = median(pairs.iter().map(|p| p.1).collect());
+    let (median_x, median_t) = pop.quantiles_x_t(0.5);
     let reference_hist = History {
-        x: median(histories.iter().map(|h| h.x).collect()),
+        x: median_x,
         t_x: 0.0,
-        t: median(histories.iter().map(|h| h.t).collect()),
+        t: median_t,
     };
     // A typical customer without a repeat purchase last bought at its
     // first purchase, so its recency is its age.
@@ -465,7 +487,7 @@ pub fn fit_batch(
         },
         age: reference_hist.t,
         spend: if reference_hist.x > 0.0 {
-            spend_median
+            median(pairs.iter().map(|p| p.1).collect())
         } else {
             gg.params.population_mean()
         },
@@ -552,12 +574,7 @@ pub fn fit_batch(
                     v.clv_given(alive, &f, d)
                 })
                 .collect();
-            config
-                .bands
-                .cuts
-                .iter()
-                .map(|&q| nearest_rank(&mut clvs, q).unwrap_or(0.0))
-                .collect()
+            nearest_ranks(&mut clvs, &config.bands.cuts)
         }
     };
 
@@ -593,7 +610,7 @@ pub fn fit_batch(
         per,
         bg.params.a,
         bg.params.b,
-        bgnbd_fit.describe()
+        bgnbd_fit.describe(HISTORIES)
     ))
     .info(format!(
         "Gamma-Gamma on {} repeat customers with a positive spend: p = {:.4}, q = {:.4}, gamma = {:.4}; population mean spend {:.2}; {}",
@@ -602,7 +619,7 @@ pub fn fit_batch(
         gg.params.q,
         gg.params.gamma,
         gg.params.population_mean(),
-        gamma_gamma_fit.describe()
+        gamma_gamma_fit.describe(SPENDS)
     ));
     if population.len() > buyers.len() {
         fitted = fitted.info(format!(
@@ -641,6 +658,40 @@ fn nearest_rank(values: &mut [f64], q: f64) -> Option<f64> {
             .select_nth_unstable_by(rank.min(n) - 1, f64::total_cmp)
             .1,
     )
+}
+
+/// [`nearest_rank`] of every q in `qs` (0 where it gives `None`), in the
+/// order of `qs`: each selection after the first runs only on the values
+/// above the previous rank, which the previous selection left there.
+fn nearest_ranks(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    let mut out = vec![0.0; qs.len()];
+    if n == 0 {
+        return out;
+    }
+    // (rank, index into qs) of the valid q, ascending by rank.
+    let mut ranks: Vec<(usize, usize)> = qs
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| (0.0..=1.0).contains(*q))
+        .map(|(i, &q)| {
+            let rank = ((q * n as f64) - 1e-9).ceil().max(1.0) as usize;
+            (rank.min(n), i)
+        })
+        .collect();
+    ranks.sort_unstable();
+    // Values below `lo` are all at most values[lo - 1] and the ones from
+    // `lo` on at least it (in `total_cmp` order).
+    let mut lo = 0;
+    for (rank, i) in ranks {
+        let k = rank - 1;
+        if k >= lo {
+            values[lo..].select_nth_unstable_by(k - lo, f64::total_cmp);
+            lo = k + 1;
+        }
+        out[i] = values[k];
+    }
+    out
 }
 
 /// The factors of a summary: one-time buyers' spend is the population mean
@@ -961,4 +1012,38 @@ pub fn fixed(v: f64, decimals: u32) -> String {
     let mut s = String::with_capacity(16);
     push_fixed(&mut s, v, decimals);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successive_selections_give_each_rank_alone() {
+        // Ties, negative values and a NaN-free scramble; the quantiles out
+        // of order, repeated, at the ends and outside [0, 1].
+        let mut state = 99u64;
+        let values: Vec<f64> = (0..2_001)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 40) % 500) as f64 / 7.0 - 20.0
+            })
+            .collect();
+        let qs = [0.95, 0.5, 0.8, 0.5, 0.0, 1.0, 1.5, -0.1, 0.0005];
+        for len in [values.len(), 1, 0] {
+            let v = &values[..len];
+            let got = nearest_ranks(&mut v.to_vec(), &qs);
+            let want: Vec<f64> = qs
+                .iter()
+                .map(|&q| nearest_rank(&mut v.to_vec(), q).unwrap_or(0.0))
+                .collect();
+            assert_eq!(
+                got.iter().map(|g| g.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|w| w.to_bits()).collect::<Vec<_>>(),
+                "{len} values: {got:?} against {want:?}"
+            );
+        }
+    }
 }
