@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fx::{self, from_order_key, order_key, FxMap};
+use crate::fx::{from_order_key, order_key, Table};
 use crate::optim::{self, Objective, Report};
 use crate::special::{
     digamma, expm1_ratio, hyp_tail, ln_beta, ln_gamma, pow_int, Libm, LogProduct, TailRatios,
@@ -311,11 +311,10 @@ impl Population {
     pub fn new(histories: &[History]) -> Self {
         // Values in first-seen order with their first-seen ids, then ids
         // per history.
-        let mut x_ids: FxMap<u64, u32> = fx::map_with_capacity(64);
-        let mut time_ids: FxMap<u64, u32> = fx::map_with_capacity(1024);
-        let id_of = |map: &mut FxMap<u64, u32>, v: f64| -> u32 {
-            let next = map.len() as u32;
-            *map.entry(order_key(v)).or_insert(next)
+        let mut x_ids: Table<u64, ()> = Table::with_capacity(64);
+        let mut time_ids: Table<u64, ()> = Table::with_capacity(1024);
+        let id_of = |table: &mut Table<u64, ()>, v: f64| -> u32 {
+            table.position_or_insert(order_key(v), || ()) as u32
         };
         let ids: Vec<[u32; 3]> = histories
             .iter()
@@ -328,8 +327,9 @@ impl Population {
             })
             .collect();
         // Distinct values ascending, and the rank of each first-seen id.
-        let ranked = |map: FxMap<u64, u32>| -> (Vec<f64>, Vec<u32>) {
-            let mut keys: Vec<(u64, u32)> = map.into_iter().collect();
+        let ranked = |table: Table<u64, ()>| -> (Vec<f64>, Vec<u32>) {
+            let mut keys: Vec<(u64, u32)> =
+                (table.into_entries().0.into_iter()).zip(0u32..).collect();
             keys.sort_unstable();
             let mut rank = vec![0u32; keys.len()];
             for (r, &(_, id)) in keys.iter().enumerate() {

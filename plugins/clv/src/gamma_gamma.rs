@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fx::{self, from_order_key, order_key, FxMap};
+use crate::fx::{from_order_key, order_key, Table};
 use crate::optim::{self, Objective, Report};
 use crate::special::{digamma, ln_gamma, Libm, LogProduct};
 
@@ -83,15 +83,13 @@ impl Spenders {
         // Sorted as `total_cmp` orders (x, z̄): the few distinct x ranked,
         // the customers bucketed by the rank of their x, and each bucket's
         // z̄ sorted by integer keys of that order.
-        let mut x_ids: FxMap<u64, u32> = fx::map_with_capacity(64);
+        let mut x_ids: Table<u64, ()> = Table::with_capacity(64);
         let ids: Vec<u32> = pairs
             .iter()
-            .map(|&(x, _)| {
-                let next = x_ids.len() as u32;
-                *x_ids.entry(order_key(x)).or_insert(next)
-            })
+            .map(|&(x, _)| x_ids.position_or_insert(order_key(x), || ()) as u32)
             .collect();
-        let mut distinct: Vec<(u64, u32)> = x_ids.into_iter().collect();
+        let mut distinct: Vec<(u64, u32)> =
+            x_ids.into_entries().0.into_iter().zip(0u32..).collect();
         distinct.sort_unstable();
         let mut rank = vec![0usize; distinct.len()];
         for (r, &(_, id)) in distinct.iter().enumerate() {

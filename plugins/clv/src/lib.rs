@@ -516,14 +516,13 @@ pub fn fit_batch(
             // series' coefficients; pairs of the same age share its moments
             // (see `value::AgeSums`): pairs far outnumber ages.
             let mut coefficients = v.coefficients(0.0);
-            let mut at: fx::FxMap<u64, value::AgeSums> = fx::map_with_capacity(ages.len());
+            let mut at: fx::Table<u64, value::AgeSums> = fx::Table::with_capacity(ages.len());
             table::AgeTable::new(
                 pairs
                     .into_iter()
                     .map(|(x, t)| {
-                        let sums = at
-                            .entry(t)
-                            .or_insert_with(|| v.age_sums(f64::from_bits(t), horizon));
+                        let sums =
+                            at.get_or_insert_with(t, || v.age_sums(f64::from_bits(t), horizon));
                         let (discounted, expected) = v.discounted_and_expected_with(
                             &mut coefficients,
                             f64::from_bits(x),
@@ -556,7 +555,7 @@ pub fn fit_batch(
             let n = order.len();
             let take = n.min(BAND_SAMPLE);
             // P(alive) and D(x, T) once per distinct history of the sample.
-            let mut memo: Cache<(u64, u64, u64), (f64, f64)> = fx::map_with_capacity(take / 2);
+            let mut memo: Cache<(u64, u64, u64), (f64, f64)> = Cache::with_capacity(take / 2);
             let mut clvs: Vec<f64> = (0..take)
                 .map(|k| {
                     // In u64: k · n overflows the sandbox's 32-bit usize
@@ -564,7 +563,7 @@ pub fn fit_batch(
                     let s = buyers[order[(k as u64 * n as u64 / take as u64) as usize]].1;
                     let f = factors(&s, &gg.params);
                     let key = (f.frequency.to_bits(), f.recency.to_bits(), f.age.to_bits());
-                    let (alive, d) = *memo.entry(key).or_insert_with(|| {
+                    let (alive, d) = *memo.get_or_insert_with(key, || {
                         let d = match at_age.get(f.frequency, f.age) {
                             Some((d, _)) => d,
                             None => v.discounted_if_alive(f.frequency, f.age),
@@ -720,7 +719,7 @@ pub fn score(
 }
 
 /// The per-call caches of `score` (see [`fx`]).
-type Cache<K, V> = fx::FxMap<K, V>;
+type Cache<K, V> = fx::Table<K, V>;
 
 /// What customers with the same (x, T) share: D(x, T), H(x, T, horizon)
 /// and the probability of no purchase within the churn horizon if alive.
@@ -821,20 +820,20 @@ pub fn score_batch(
     // Every cache sized for the batch up front, so none grows while
     // customers are scored.
     let n = batch.len();
-    let mut frequency_labels: Cache<i64, Text> = fx::map_with_capacity(n / 8);
-    let mut recency_labels: Cache<i64, Text> = fx::map_with_capacity(n / 2);
-    let mut age_labels: Cache<i64, Text> = fx::map_with_capacity(n / 2);
-    let mut spend_labels: Cache<i64, Text> = fx::map_with_capacity(n);
+    let mut frequency_labels: Cache<i64, Text> = Cache::with_capacity(n / 8);
+    let mut recency_labels: Cache<i64, Text> = Cache::with_capacity(n / 2);
+    let mut age_labels: Cache<i64, Text> = Cache::with_capacity(n / 2);
+    let mut spend_labels: Cache<i64, Text> = Cache::with_capacity(n);
     // D(x, T) and H(x, T, horizon) are the costly part (a hypergeometric
     // series per period end), P(alive) at the 8 corners the next.
-    let mut at_age: Cache<(u64, u64), AtAge> = fx::map_with_capacity(n);
-    let mut corners: Cache<(u64, u64, u64), PerHistory> = fx::map_with_capacity(n);
-    let mut one_time: Cache<u64, OneTime> = fx::map_with_capacity(n / 2);
+    let mut at_age: Cache<(u64, u64), AtAge> = Cache::with_capacity(n);
+    let mut corners: Cache<(u64, u64, u64), PerHistory> = Cache::with_capacity(n);
+    let mut one_time: Cache<u64, OneTime> = Cache::with_capacity(n / 2);
     // The silent probability is only needed for customers' own (x, T),
     // not for the explanation's (x_ref, T) and (x, T_ref): it is computed
     // on the first look-up that asks for it (NaN until then).
     let mut lookup = |x: f64, t: f64, silent: bool| -> AtAge {
-        let found = at_age.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+        let found = at_age.get_or_insert_with((x.to_bits(), t.to_bits()), || {
             let (discounted, expected) = if let Some(found) = model.at_age.get(x, t) {
                 found
             } else if x == r.frequency && t == r.age {
@@ -894,7 +893,7 @@ pub fn score_batch(
                     out.text(&label)
                 };
                 match key {
-                    Some(k) => *cache.entry(k).or_insert_with(make),
+                    Some(k) => *cache.get_or_insert_with(k, make),
                     None => make(),
                 }
             };
