@@ -225,24 +225,23 @@ fn previous<'a, R>(
     })
 }
 
-/// Which texts and lists any customer of a batch has, found in the same
-/// pass over the records (a few hundred bytes each) that builds the
-/// single-valued columns: a pass per field touched every record a dozen
-/// times, mostly to find a field nobody was granted.
+/// Which texts and lists (other than transactions) any customer of a batch
+/// has, found in the same pass over the records (a few hundred bytes each)
+/// that builds the single-valued columns: a pass per field touched every
+/// record a dozen times, mostly to find a field nobody was granted.
 #[derive(Default)]
 struct Present {
     country: bool,
     region: bool,
-    transactions: bool,
     interactions: bool,
     referrals: bool,
     previous: bool,
 }
 
 /// Lays a batch of customers out in columns: the subjects, every
-/// single-valued field and which fields are present in one pass over the
-/// records (a column nobody has is dropped), the texts and lists of the
-/// present fields in a pass each.
+/// single-valued field, the transactions and which other fields are
+/// present in one pass over the records (a column nobody has is dropped),
+/// the texts, interactions and referrals, when present, in a pass each.
 pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
     let mut p = Present::default();
     let n = batch.len();
@@ -254,15 +253,12 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
     let mut last = Lazy::new(n);
     let mut total_amount = Lazy::new(n);
     let mut total_quantity = Lazy::new(n);
-    let mut transaction_count = 0;
-    for c in batch {
+    let mut transactions = TransactionCols::new(n);
+    for (i, c) in batch.iter().enumerate() {
         let b = &c.purchases;
         p.country |= c.country.is_some();
         p.region |= c.region.is_some();
-        if let Some(list) = &c.transactions {
-            p.transactions = true;
-            transaction_count += list.len();
-        }
+        transactions.push(i, c.transactions.as_deref());
         p.interactions |= c.interactions.is_some();
         p.referrals |= c.referrals.is_some();
         p.previous |= c.previous.is_some();
@@ -294,10 +290,7 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
             total_amount: finish!(total_amount.finish(), Numbers),
             total_quantity: finish!(total_quantity.finish(), Integers),
         },
-        transactions: p
-            .transactions
-            .then(|| transactions(batch, transaction_count))
-            .flatten(),
+        transactions: transactions.finish(batch),
         interactions: p
             .interactions
             .then(|| group(batch, |c| c.interactions.as_deref()))
@@ -328,55 +321,78 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
     }
 }
 
-/// The batch's transactions laid end to end, every numeric column built in
-/// the same one pass over the records (the lists are the bulk of a batch,
-/// and a pass per column chased every element's pointer again); the
-/// channel texts, rarely granted, in a pass of their own. `total` is the
-/// number of transactions, for the columns' capacity. `None` when no
-/// customer has a list.
-fn transactions(batch: &[wit::Customer], total: usize) -> Option<w::Transactions> {
-    let mut ends = Vec::with_capacity(batch.len());
-    let mut missing = Vec::new();
-    let mut at = Lazy::new(total);
-    let mut amount = Lazy::new(total);
-    let mut quantity = Lazy::new(total);
-    let mut has_channel = false;
-    let mut len = 0u32;
-    for (i, c) in batch.iter().enumerate() {
-        match c.transactions.as_deref() {
+/// The batch's transactions laid end to end, built in the same pass over
+/// the records as the single-valued fields (the records are a few hundred
+/// bytes each and the lists hang off them, so every extra pass reads them
+/// from memory again): each row's end offset, the rows without a list,
+/// and every numeric column of the purchases; the channel texts, rarely
+/// granted, in a pass of their own at the end.
+struct TransactionCols {
+    ends: Vec<u32>,
+    missing: Vec<u32>,
+    at: Lazy<i64>,
+    amount: Lazy<f64>,
+    quantity: Lazy<i64>,
+    has_channel: bool,
+    len: u32,
+}
+
+impl TransactionCols {
+    fn new(rows: usize) -> Self {
+        // Room for a few purchases per customer; the columns grow beyond.
+        let guess = rows * 4;
+        TransactionCols {
+            ends: Vec::with_capacity(rows),
+            missing: Vec::new(),
+            at: Lazy::new(guess),
+            amount: Lazy::new(guess),
+            quantity: Lazy::new(guess),
+            has_channel: false,
+            len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, row: usize, list: Option<&[wit::Transaction]>) {
+        match list {
             Some(list) => {
                 for t in list {
-                    has_channel |= t.channel.is_some();
-                    at.push(t.at);
-                    amount.push(t.amount);
-                    quantity.push(t.quantity);
+                    self.has_channel |= t.channel.is_some();
+                    self.at.push(t.at);
+                    self.amount.push(t.amount);
+                    self.quantity.push(t.quantity);
                 }
-                len += list.len() as u32;
+                self.len += list.len() as u32;
             }
-            None => missing.push(i as u32),
+            None => self.missing.push(row as u32),
         }
-        ends.push(len);
+        self.ends.push(self.len);
     }
-    if missing.len() == batch.len() {
-        return None;
-    }
-    let channel = has_channel
-        .then(|| {
-            let rows: Vec<&wit::Transaction> = batch
-                .iter()
-                .flat_map(|c| c.transactions.as_deref().unwrap_or_default())
-                .collect();
-            texts(&rows, |t| t.channel.as_deref())
+
+    /// The columns; `None` when no customer has a list.
+    fn finish(self, batch: &[wit::Customer]) -> Option<w::Transactions> {
+        if self.missing.len() == batch.len() {
+            return None;
+        }
+        let channel = self
+            .has_channel
+            .then(|| {
+                let rows: Vec<&wit::Transaction> = batch
+                    .iter()
+                    .flat_map(|c| c.transactions.as_deref().unwrap_or_default())
+                    .collect();
+                texts(&rows, |t| t.channel.as_deref())
+            })
+            .flatten();
+        Some(w::Transactions {
+            ends: self.ends,
+            missing: self.missing,
+            at: finish!(self.at.finish(), Instants),
+            amount: finish!(self.amount.finish(), Numbers),
+            quantity: finish!(self.quantity.finish(), Integers),
+            channel,
         })
-        .flatten();
-    Some(w::Transactions {
-        ends,
-        missing,
-        at: finish!(at.finish(), Instants),
-        amount: finish!(amount.finish(), Numbers),
-        quantity: finish!(quantity.finish(), Integers),
-        channel,
-    })
+    }
 }
 
 /// Lays a batch of suppliers out in columns.
