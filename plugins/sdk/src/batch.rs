@@ -154,6 +154,8 @@ impl<'a> CustomerBatch<'a> {
 struct Col<'a, T> {
     values: &'a [T],
     absent: Vec<bool>,
+    /// No row is absent.
+    complete: bool,
 }
 
 impl<'a, T: Copy> Col<'a, T> {
@@ -176,6 +178,7 @@ impl<'a, T: Copy> Col<'a, T> {
         Ok(Some(Col {
             values,
             absent: absent(missing, rows, what)?,
+            complete: missing.is_empty(),
         }))
     }
 
@@ -365,6 +368,28 @@ impl Transactions<'_> {
             TxInner::Columns { cols, start, len } => {
                 (k < len).then_some(())?;
                 cols.quantity.as_ref()?.get(start + k)
+            }
+        }
+    }
+}
+
+impl<'a> Transactions<'a> {
+    /// Every purchase's instant and amount as two slices, when the batch
+    /// holds them as columns in which no purchase lacks either: a plugin
+    /// that reads every purchase can loop over them without a check per
+    /// value. `None` otherwise (records, or a value missing anywhere in
+    /// the batch), and [`Self::at`] and [`Self::amount`] read them.
+    #[inline]
+    pub fn dense(&self) -> Option<(&'a [i64], &'a [f64])> {
+        match self.0 {
+            TxInner::Records(_) => None,
+            TxInner::Columns { cols, start, len } => {
+                let at = cols.at.as_ref().filter(|c| c.complete)?;
+                let amount = cols.amount.as_ref().filter(|c| c.complete)?;
+                Some((
+                    at.values.get(start..start + len)?,
+                    amount.values.get(start..start + len)?,
+                ))
             }
         }
     }
@@ -813,6 +838,34 @@ mod tests {
             ]
         );
         assert_eq!(columns.into_records().expect("converts")[..], records[..]);
+    }
+
+    /// `dense` gives a list's slices only from columns in which no
+    /// purchase lacks an instant or an amount.
+    #[test]
+    fn dense_lists_only_from_complete_columns() {
+        let gapped = CustomerBatch::columns(wire());
+        let lists = gapped.transactions().expect("checked");
+        assert!((0..3).all(|i| lists.get(i).is_none_or(|t| t.dense().is_none())));
+        let mut c = wire();
+        let t = c.transactions.as_mut().expect("lists");
+        t.at.as_mut().expect("at").missing.clear();
+        t.amount.as_mut().expect("amount").missing.clear();
+        let complete = CustomerBatch::columns(c);
+        let lists = complete.transactions().expect("checked");
+        assert_eq!(
+            lists.get(0).and_then(|t| t.dense()),
+            Some((&[5, 0][..], &[1.5, 2.5][..]))
+        );
+        assert!(lists.get(1).is_none());
+        assert_eq!(
+            lists.get(2).and_then(|t| t.dense()),
+            Some((&[9][..], &[0.0][..]))
+        );
+        let records = crate::columns::customers(wire()).expect("well formed");
+        let from_records = CustomerBatch::records(&records);
+        let lists = from_records.transactions().expect("records");
+        assert!(lists.get(0).expect("a list").dense().is_none());
     }
 
     /// The purchase summaries read the same from the columns and from the
