@@ -112,7 +112,23 @@ pub fn summarize_list(
         odd.no_list += 1;
         return None;
     };
-    match summarize_in_order(&list, as_of, unit_days) {
+    let in_order = match list.dense() {
+        // Columns with every instant and amount present: the same pass
+        // over two slices, without a check per value.
+        Some((at, amount)) => in_order(
+            at.len(),
+            |k, odd| dense_purchase(at[k], amount[k], as_of, odd),
+            as_of,
+            unit_days,
+        ),
+        None => in_order(
+            list.len(),
+            |k, odd| purchase(&list, k, as_of, odd),
+            as_of,
+            unit_days,
+        ),
+    };
+    match in_order {
         Some((summary, found)) => {
             odd.add(found);
             summary
@@ -205,21 +221,41 @@ fn purchase(
     Some((at.div_euclid(DAY), amount))
 }
 
-/// The usual case in one pass: the list is already ordered by day, then by
-/// amount within a day (as the host sends it), so the sums run as they
-/// would after sorting. `None` at the first transaction out of that order,
-/// and [`summarize_sorting`] starts over; otherwise the summary and the
-/// oddities found, for the caller to count.
-fn summarize_in_order(
-    list: &Transactions<'_>,
+/// [`purchase`] of a list given as complete columns: the instant and
+/// amount of one purchase.
+#[inline(always)]
+fn dense_purchase(at: i64, amount: f64, as_of: i64, odd: &mut Oddities) -> Option<(i64, f64)> {
+    if at > as_of {
+        odd.after_as_of += 1;
+        return None;
+    }
+    let amount = if amount.is_finite() {
+        amount
+    } else {
+        odd.missing_amount += 1;
+        0.0
+    };
+    Some((at.div_euclid(DAY), amount))
+}
+
+/// The usual case in one pass over the `len` purchases `get` reads: the
+/// list is already ordered by day, then by amount within a day (as the
+/// host sends it), so the sums run as they would after sorting. `None` at
+/// the first transaction out of that order, and [`summarize_sorting`]
+/// starts over; otherwise the summary and the oddities found, for the
+/// caller to count.
+#[inline(always)]
+fn in_order(
+    len: usize,
+    get: impl Fn(usize, &mut Oddities) -> Option<(i64, f64)>,
     as_of: i64,
     unit_days: f64,
 ) -> Option<(Option<Summary>, Oddities)> {
     let mut odd = Oddities::default();
     let mut days: Option<Days> = None;
     let mut prev = (i64::MIN, f64::NEG_INFINITY);
-    for k in 0..list.len() {
-        let Some((d, amount)) = purchase(list, k, as_of, &mut odd) else {
+    for k in 0..len {
+        let Some((d, amount)) = get(k, &mut odd) else {
             continue;
         };
         if d < prev.0 || (d == prev.0 && amount.total_cmp(&prev.1).is_lt()) {
@@ -269,6 +305,90 @@ mod tests {
             amount,
             quantity: None,
             channel: None,
+        }
+    }
+
+    /// Lists read from complete columns (the slices of
+    /// `Transactions::dense`) summarise as the same lists read as records:
+    /// in order, out of order (sorted instead), with purchases after the
+    /// as-of instant and amounts that are not finite.
+    #[test]
+    fn complete_columns_and_records_summarise_alike() {
+        use rapport_plugin_sdk::wit as w;
+        use rapport_plugin_sdk::CustomerBatch;
+        let as_of = 40 * DAY;
+        let lists: Vec<Vec<(i64, f64)>> = vec![
+            vec![
+                (2 * DAY + 5, 10.0),
+                (9 * DAY, 0.1),
+                (9 * DAY + 60, 0.2),
+                (30 * DAY, 4.0),
+            ],
+            vec![(9 * DAY, 3.0), (2 * DAY, 1.0), (9 * DAY, 1e16)],
+            vec![(3 * DAY, 5.0), (41 * DAY, 5.0), (12 * DAY, f64::NAN)],
+            vec![(5 * DAY, 2.0)],
+            vec![(50 * DAY, 2.0)],
+            vec![],
+        ];
+        let mut ends = Vec::new();
+        let (mut at, mut amount) = (Vec::new(), Vec::new());
+        for list in &lists {
+            for &(t, a) in list {
+                at.push(t);
+                amount.push(a);
+            }
+            ends.push(at.len() as u32);
+        }
+        let columns = CustomerBatch::columns(w::Customers {
+            subject: (1..=lists.len() as u64).collect(),
+            signup: None,
+            country: None,
+            region: None,
+            purchases: w::Purchases {
+                count: None,
+                days: None,
+                first: None,
+                last: None,
+                total_amount: None,
+                total_quantity: None,
+            },
+            transactions: Some(w::Transactions {
+                ends,
+                missing: vec![],
+                at: Some(w::Instants {
+                    values: at,
+                    missing: vec![],
+                }),
+                amount: Some(w::Numbers {
+                    values: amount,
+                    missing: vec![],
+                }),
+                quantity: None,
+                channel: None,
+            }),
+            interactions: None,
+            referrals: None,
+            previous: None,
+        });
+        let from_columns = columns.transactions().expect("well formed");
+        let mut days = Vec::new();
+        for (i, list) in lists.iter().enumerate() {
+            let records: Vec<Transaction> =
+                list.iter().map(|&(t, a)| tx(Some(t), Some(a))).collect();
+            let column = from_columns.get(i).expect("a list");
+            assert!(column.dense().is_some(), "list {i} is complete");
+            let (mut odd_c, mut odd_r) = (Oddities::default(), Oddities::default());
+            let got = summarize_list(Some(column), as_of, 7.0, &mut days, &mut odd_c);
+            let want = summarize_list(
+                Some(Transactions::from(&records[..])),
+                as_of,
+                7.0,
+                &mut days,
+                &mut odd_r,
+            );
+            let bits = |s: Option<Summary>| s.map(|s| [s.x, s.t_x, s.t, s.zbar].map(f64::to_bits));
+            assert_eq!(bits(got), bits(want), "list {i}");
+            assert_eq!(odd_c, odd_r, "list {i}");
         }
     }
 
