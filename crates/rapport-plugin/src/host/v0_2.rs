@@ -117,6 +117,72 @@ impl<T: Copy + Default> Lazy<T> {
     }
 }
 
+/// A dictionary-encoded text column built in a pass with others (see
+/// [`Lazy`]): until its first text it only counts the rows before it.
+struct LazyTexts<'a> {
+    before: u32,
+    rows: u32,
+    started: bool,
+    dictionary: Vec<String>,
+    index: HashMap<&'a str, u32>,
+    codes: Vec<u32>,
+    missing: Vec<u32>,
+}
+
+impl<'a> LazyTexts<'a> {
+    fn new() -> Self {
+        LazyTexts {
+            before: 0,
+            rows: 0,
+            started: false,
+            dictionary: Vec::new(),
+            index: HashMap::new(),
+            codes: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, v: Option<&'a str>) {
+        match (self.started, v) {
+            (false, None) => self.before += 1,
+            (_, Some(text)) => {
+                if !self.started {
+                    self.start();
+                }
+                let code = *self.index.entry(text).or_insert_with(|| {
+                    self.dictionary.push(text.to_owned());
+                    (self.dictionary.len() - 1) as u32
+                });
+                self.codes.push(code);
+            }
+            (true, None) => {
+                self.missing.push(self.rows);
+                self.codes.push(0);
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// The first text: every row before it is missing.
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self) {
+        self.started = true;
+        self.codes.resize(self.before as usize, 0);
+        self.missing.extend(0..self.before);
+    }
+
+    /// The column, `None` when no row had a text.
+    fn finish(self) -> Option<w::Texts> {
+        self.started.then_some(w::Texts {
+            dictionary: self.dictionary,
+            codes: self.codes,
+            missing: self.missing,
+        })
+    }
+}
+
 /// A built column as the contract's record of that type.
 macro_rules! finish {
     ($col:expr, $ty:ident) => {
@@ -290,7 +356,7 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
             total_amount: finish!(total_amount.finish(), Numbers),
             total_quantity: finish!(total_quantity.finish(), Integers),
         },
-        transactions: transactions.finish(batch),
+        transactions: transactions.finish(n),
         interactions: p
             .interactions
             .then(|| group(batch, |c| c.interactions.as_deref()))
@@ -325,19 +391,18 @@ pub(crate) fn customers(batch: &[wit::Customer]) -> w::Customers {
 /// the records as the single-valued fields (the records are a few hundred
 /// bytes each and the lists hang off them, so every extra pass reads them
 /// from memory again): each row's end offset, the rows without a list,
-/// and every numeric column of the purchases; the channel texts, rarely
-/// granted, in a pass of their own at the end.
-struct TransactionCols {
+/// and every column of the purchases.
+struct TransactionCols<'a> {
     ends: Vec<u32>,
     missing: Vec<u32>,
     at: Lazy<i64>,
     amount: Lazy<f64>,
     quantity: Lazy<i64>,
-    has_channel: bool,
+    channel: LazyTexts<'a>,
     len: u32,
 }
 
-impl TransactionCols {
+impl<'a> TransactionCols<'a> {
     fn new(rows: usize) -> Self {
         // Room for a few purchases per customer; the columns grow beyond.
         let guess = rows * 4;
@@ -347,20 +412,20 @@ impl TransactionCols {
             at: Lazy::new(guess),
             amount: Lazy::new(guess),
             quantity: Lazy::new(guess),
-            has_channel: false,
+            channel: LazyTexts::new(),
             len: 0,
         }
     }
 
     #[inline(always)]
-    fn push(&mut self, row: usize, list: Option<&[wit::Transaction]>) {
+    fn push(&mut self, row: usize, list: Option<&'a [wit::Transaction]>) {
         match list {
             Some(list) => {
                 for t in list {
-                    self.has_channel |= t.channel.is_some();
                     self.at.push(t.at);
                     self.amount.push(t.amount);
                     self.quantity.push(t.quantity);
+                    self.channel.push(t.channel.as_deref());
                 }
                 self.len += list.len() as u32;
             }
@@ -370,27 +435,17 @@ impl TransactionCols {
     }
 
     /// The columns; `None` when no customer has a list.
-    fn finish(self, batch: &[wit::Customer]) -> Option<w::Transactions> {
-        if self.missing.len() == batch.len() {
+    fn finish(self, rows: usize) -> Option<w::Transactions> {
+        if self.missing.len() == rows {
             return None;
         }
-        let channel = self
-            .has_channel
-            .then(|| {
-                let rows: Vec<&wit::Transaction> = batch
-                    .iter()
-                    .flat_map(|c| c.transactions.as_deref().unwrap_or_default())
-                    .collect();
-                texts(&rows, |t| t.channel.as_deref())
-            })
-            .flatten();
         Some(w::Transactions {
             ends: self.ends,
             missing: self.missing,
             at: finish!(self.at.finish(), Instants),
             amount: finish!(self.amount.finish(), Numbers),
             quantity: finish!(self.quantity.finish(), Integers),
-            channel,
+            channel: self.channel.finish(),
         })
     }
 }
@@ -464,5 +519,115 @@ pub(crate) fn scored(s: w::Scored) -> wit::Scored {
             term_start: Vec::new(),
         },
         diagnostics: s.diagnostics.into_iter().map(diagnostic).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(
+        at: Option<i64>,
+        amount: Option<f64>,
+        quantity: Option<i64>,
+        ch: Option<&str>,
+    ) -> wit::Transaction {
+        wit::Transaction {
+            at,
+            amount,
+            quantity,
+            channel: ch.map(str::to_owned),
+        }
+    }
+
+    /// The one-pass layout against a column-at-a-time reading of the same
+    /// records: customers without a list or with an empty one, values and
+    /// channels missing here and there (the first channel late in the
+    /// batch), single-valued fields present for some customers only.
+    #[test]
+    fn one_pass_layout_reads_as_the_records() {
+        let lists = [
+            None,
+            Some(vec![tx(Some(5), Some(1.5), None, None)]),
+            Some(vec![]),
+            Some(vec![
+                tx(None, Some(2.0), Some(3), Some("web")),
+                tx(Some(9), None, None, None),
+            ]),
+            None,
+            Some(vec![
+                tx(Some(11), Some(4.0), None, Some("shop")),
+                tx(Some(12), Some(0.5), None, Some("web")),
+            ]),
+        ];
+        let batch: Vec<wit::Customer> = lists
+            .iter()
+            .enumerate()
+            .map(|(i, l)| wit::Customer {
+                subject: 10 + i as u64,
+                signup: (i % 2 == 1).then_some(i as i64),
+                purchases: wit::Purchases {
+                    count: (i > 2).then_some(i as u32),
+                    ..Default::default()
+                },
+                transactions: l.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let c = customers(&batch);
+        assert_eq!(c.subject, vec![10, 11, 12, 13, 14, 15]);
+        let signup = c.signup.expect("some signups");
+        assert_eq!(signup.missing, vec![0, 2, 4]);
+        assert_eq!(
+            (signup.values[1], signup.values[3], signup.values[5]),
+            (1, 3, 5)
+        );
+        let count = c.purchases.count.expect("some counts");
+        assert_eq!(count.missing, vec![0, 1, 2]);
+        assert_eq!(&count.values[3..], &[3, 4, 5]);
+        assert!(c.purchases.days.is_none() && c.purchases.total_amount.is_none());
+        let t = c.transactions.expect("lists");
+        assert_eq!(t.ends, vec![0, 1, 1, 3, 3, 5]);
+        assert_eq!(t.missing, vec![0, 4]);
+        let rows: Vec<&wit::Transaction> = lists.iter().flatten().flatten().collect();
+        let at = t.at.expect("instants");
+        let amount = t.amount.expect("amounts");
+        let quantity = t.quantity.expect("a quantity");
+        let channel = t.channel.expect("channels");
+        for (k, r) in rows.iter().enumerate() {
+            let k32 = k as u32;
+            let read = |missing: &[u32]| !missing.contains(&k32);
+            assert_eq!(read(&at.missing).then(|| at.values[k]), r.at, "at {k}");
+            assert_eq!(
+                read(&amount.missing).then(|| amount.values[k]),
+                r.amount,
+                "amount {k}"
+            );
+            assert_eq!(
+                read(&quantity.missing).then(|| quantity.values[k]),
+                r.quantity,
+                "quantity {k}"
+            );
+            assert_eq!(
+                read(&channel.missing)
+                    .then(|| channel.dictionary[channel.codes[k] as usize].as_str()),
+                r.channel.as_deref(),
+                "channel {k}"
+            );
+        }
+        assert_eq!(
+            channel.dictionary,
+            vec!["web".to_owned(), "shop".to_owned()]
+        );
+        assert_eq!(rows.len(), at.values.len());
+        // No list anywhere: no transactions at all.
+        let none: Vec<wit::Customer> = batch
+            .iter()
+            .map(|c| wit::Customer {
+                transactions: None,
+                ..c.clone()
+            })
+            .collect();
+        assert!(customers(&none).transactions.is_none());
     }
 }
