@@ -753,18 +753,7 @@ pub struct Fit {
     pub report: Report,
     /// The fits of thinned subsamples it started from, the smallest first
     /// (none on few distinct histories).
-    pub warm_starts: Vec<WarmStart>,
-}
-
-/// A subsample fit that a BG/NBD fit on many distinct histories starts
-/// from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WarmStart {
-    /// Distinct histories in the subsample.
-    pub histories: usize,
-    /// Its BFGS iterations and objective evaluations.
-    pub iterations: u32,
-    pub evaluations: u32,
+    pub warm_starts: Vec<optim::WarmStart>,
 }
 
 /// The parts of E[Y(t) | alive] at one age and several horizons that do
@@ -780,50 +769,14 @@ pub struct AtHorizons {
     pub(crate) zero: Vec<bool>,
 }
 
-/// Warm starts: a population of at least `WARM_MIN` distinct histories
-/// is first fitted on every k-th of them, k = max(4, distinct / WARM_ROWS),
-/// itself warm-started the same way.
-const WARM_MIN: usize = 192;
-const WARM_ROWS: usize = 1024;
-
-/// Minimises the objective on `pop` from `start`, first from the optimum
-/// and BFGS curvature of a thinned subsample when `pop` is large enough:
-/// most iterations then cost a fraction of an evaluation on all of it.
-/// Every stage runs to the same gradient tolerance, so the estimates are
-/// those of a fit from `start` to that tolerance. Returns the report, the
-/// final inverse Hessian approximation and the warm-start stages, the
-/// smallest first.
-fn minimize_warm(
-    pop: &Population,
-    penalty: f64,
-    opts: optim::Options,
-    start: &[f64],
-) -> (Report, Option<Vec<f64>>, Vec<WarmStart>) {
-    let mut x0 = start.to_vec();
-    let mut curvature = None;
-    let mut stages = Vec::new();
-    if pop.distinct() >= WARM_MIN {
-        let sub = pop.thinned((pop.distinct() / WARM_ROWS).max(4));
-        let (r, h, inner) = minimize_warm(&sub, penalty, opts, start);
-        if r.converged {
-            stages = inner;
-            stages.push(WarmStart {
-                histories: sub.distinct(),
-                iterations: r.iterations,
-                evaluations: r.evaluations,
-            });
-            x0 = r.x;
-            curvature = h;
-        }
+impl optim::Thinnable for Population {
+    fn distinct(&self) -> usize {
+        Population::distinct(self)
     }
-    let mut obj = NegLogLik {
-        pop,
-        penalty,
-        scratch: Vec::with_capacity(pop.xs.len()),
-        at: Vec::with_capacity(pop.times.len()),
-    };
-    let (report, h) = optim::minimize_from(&mut obj, &x0, curvature, opts);
-    (report, h, stages)
+
+    fn thinned(&self, stride: usize) -> Self {
+        Population::thinned(self, stride)
+    }
 }
 
 /// Fits BG/NBD by maximum likelihood on `pop`; `penalty` is the weight of
@@ -831,7 +784,17 @@ fn minimize_warm(
 pub fn fit(pop: &Population, penalty: f64, opts: optim::Options) -> Fit {
     // Start at r = 1, a = 1, b = 1 and α = mean age: a unit-free guess.
     let start = [0.0, pop.mean_t.max(1e-6).libm_ln(), 0.0, 0.0];
-    let (report, _, warm_starts) = minimize_warm(pop, penalty, opts, &start);
+    // Warm-started on thinned subsamples of the distinct histories (see
+    // `optim::minimize_warm`).
+    let (report, _, warm_starts) = optim::minimize_warm(pop, &start, &|pop, x0, curvature| {
+        let mut obj = NegLogLik {
+            pop,
+            penalty,
+            scratch: Vec::with_capacity(pop.xs.len()),
+            at: Vec::with_capacity(pop.times.len()),
+        };
+        optim::minimize_from(&mut obj, x0, curvature, opts)
+    });
     let params = BgNbd::from_array([
         report.x[0].libm_exp(),
         report.x[1].libm_exp(),
@@ -980,7 +943,7 @@ mod tests {
     /// between purchases, dropout after each with probability p), with
     /// purchase rates and dropout probabilities drawn from small discrete
     /// mixtures by a linear congruential generator: more than
-    /// `4 · WARM_ROWS` distinct histories, so that [`fit`] warm-starts.
+    /// `4 · optim::WARM_ROWS` distinct histories, so that [`fit`] warm-starts.
     fn many_histories() -> Vec<History> {
         let mut k = 7u64;
         let mut uniform = || {
@@ -1013,7 +976,7 @@ mod tests {
     #[test]
     fn the_warm_start_reaches_the_cold_fits_optimum_in_fewer_full_iterations() {
         let pop = Population::new(&many_histories());
-        assert!(pop.distinct() >= 4 * WARM_MIN, "{}", pop.distinct());
+        assert!(pop.distinct() >= 4 * optim::WARM_MIN, "{}", pop.distinct());
         let opts = optim::Options {
             max_iterations: 200,
             gradient_tolerance: 1e-8,

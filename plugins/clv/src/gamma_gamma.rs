@@ -124,16 +124,7 @@ impl Spenders {
             }
         }
         let customers = pairs.len() as f64;
-        let mut groups: Vec<(std::ops::Range<usize>, f64, f64)> = Vec::with_capacity(xs.len());
-        for (k, &(xi, _, ln_z, w)) in rows.iter().enumerate() {
-            if groups.len() <= xi {
-                groups.push((k..k, 0.0, 0.0));
-            }
-            let g = &mut groups[xi];
-            g.0.end = k + 1;
-            g.1 += w;
-            g.2 += w * ln_z;
-        }
+        let groups = groups(&rows, xs.len());
         Self {
             xs,
             rows,
@@ -170,16 +161,9 @@ impl Spenders {
             .into_iter()
             .map(|(xi, z, ln_z, w)| (x_new[xi], z, ln_z, w))
             .collect();
-        let mut groups: Vec<(std::ops::Range<usize>, f64, f64)> = Vec::with_capacity(xs.len());
+        let groups = groups(&rows, xs.len());
         let (mut customers, mut sum) = (0.0, 0.0);
-        for (k, &(xi, z, ln_z, w)) in rows.iter().enumerate() {
-            if groups.len() <= xi {
-                groups.push((k..k, 0.0, 0.0));
-            }
-            let g = &mut groups[xi];
-            g.0.end = k + 1;
-            g.1 += w;
-            g.2 += w * ln_z;
+        for &(_, z, _, w) in &rows {
             customers += w;
             sum += w * z;
         }
@@ -211,6 +195,26 @@ impl Spenders {
         ];
         -obj.eval(&theta, &mut g) * self.customers
     }
+}
+
+/// Per distinct x of `rows` (sorted by x, `x_count` distinct): its rows
+/// (a range of `rows`), the number of customers and Σ count · ln z̄ over
+/// them.
+fn groups(
+    rows: &[(usize, f64, f64, f64)],
+    x_count: usize,
+) -> Vec<(std::ops::Range<usize>, f64, f64)> {
+    let mut groups: Vec<(std::ops::Range<usize>, f64, f64)> = Vec::with_capacity(x_count);
+    for (k, &(xi, _, ln_z, w)) in rows.iter().enumerate() {
+        if groups.len() <= xi {
+            groups.push((k..k, 0.0, 0.0));
+        }
+        let g = &mut groups[xi];
+        g.0.end = k + 1;
+        g.1 += w;
+        g.2 += w * ln_z;
+    }
+    groups
 }
 
 /// Mean negative log-likelihood in θ = ln(p, q, γ) plus `penalty · Σ θ²`.
@@ -298,58 +302,17 @@ pub struct Fit {
     pub log_likelihood: f64,
     pub report: Report,
     /// The warm-start stages, the smallest first (none for small data).
-    pub warm_starts: Vec<WarmStart>,
+    pub warm_starts: Vec<optim::WarmStart>,
 }
 
-/// Warm starts, as for BG/NBD: at least `WARM_MIN` distinct (x, z̄) are
-/// first fitted on every k-th of them, k = max(4, distinct / WARM_ROWS),
-/// itself warm-started the same way.
-const WARM_MIN: usize = 192;
-const WARM_ROWS: usize = 1024;
-
-/// A warm-start stage: the distinct (x, z̄) it was fitted on and how long
-/// it took.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WarmStart {
-    pub rows: usize,
-    pub iterations: u32,
-    pub evaluations: u32,
-}
-
-/// Minimises the objective on `data` from `start`, first from the optimum
-/// and BFGS curvature of a thinned subsample when `data` is large enough.
-/// Every stage runs to the same gradient tolerance; a stage that does not
-/// converge is dropped and the fit starts from `start` instead.
-fn minimize_warm(
-    data: &Spenders,
-    penalty: f64,
-    opts: optim::Options,
-    start: &[f64],
-) -> (Report, Option<Vec<f64>>, Vec<WarmStart>) {
-    let mut x0 = start.to_vec();
-    let mut curvature = None;
-    let mut stages = Vec::new();
-    if data.distinct() >= WARM_MIN {
-        let sub = data.thinned((data.distinct() / WARM_ROWS).max(4));
-        let (r, h, inner) = minimize_warm(&sub, penalty, opts, start);
-        if r.converged {
-            stages = inner;
-            stages.push(WarmStart {
-                rows: sub.distinct(),
-                iterations: r.iterations,
-                evaluations: r.evaluations,
-            });
-            x0 = r.x;
-            curvature = h;
-        }
+impl optim::Thinnable for Spenders {
+    fn distinct(&self) -> usize {
+        Spenders::distinct(self)
     }
-    let mut obj = NegLogLik {
-        data,
-        penalty,
-        scratch: Vec::with_capacity(data.xs.len()),
-    };
-    let (report, h) = optim::minimize_from(&mut obj, &x0, curvature, opts);
-    (report, h, stages)
+
+    fn thinned(&self, stride: usize) -> Self {
+        Spenders::thinned(self, stride)
+    }
 }
 
 /// Fits Gamma-Gamma by maximum likelihood on `data`.
@@ -357,7 +320,16 @@ pub fn fit(data: &Spenders, penalty: f64, opts: optim::Options) -> Fit {
     // Start at p = 1, q = 2 and γ = the mean z̄, where the population mean
     // p γ / (q - 1) equals the sample mean.
     let start = [0.0, 2f64.libm_ln(), data.mean_zbar.max(1e-9).libm_ln()];
-    let (report, _, warm_starts) = minimize_warm(data, penalty, opts, &start);
+    // Warm-started on thinned subsamples of the distinct (x, z̄), as BG/NBD
+    // is (see `optim::minimize_warm`).
+    let (report, _, warm_starts) = optim::minimize_warm(data, &start, &|data, x0, curvature| {
+        let mut obj = NegLogLik {
+            data,
+            penalty,
+            scratch: Vec::with_capacity(data.xs.len()),
+        };
+        optim::minimize_from(&mut obj, x0, curvature, opts)
+    });
     let params = GammaGamma {
         p: report.x[0].libm_exp(),
         q: report.x[1].libm_exp(),

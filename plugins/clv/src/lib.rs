@@ -142,6 +142,18 @@ pub struct WarmStartReport {
     pub evaluations: u32,
 }
 
+/// The reports of a fit's warm-start stages.
+fn warm_reports(stages: &[optim::WarmStart]) -> Vec<WarmStartReport> {
+    stages
+        .iter()
+        .map(|w| WarmStartReport {
+            distinct: w.distinct as u64,
+            iterations: w.iterations,
+            evaluations: w.evaluations,
+        })
+        .collect()
+}
+
 impl FitReport {
     fn new(customers: f64, distinct: usize, ll: f64, r: &optim::Report) -> Self {
         Self {
@@ -416,27 +428,11 @@ pub fn fit_batch(
         )));
     }
     let bgnbd_fit = FitReport {
-        warm_starts: bg
-            .warm_starts
-            .iter()
-            .map(|w| WarmStartReport {
-                distinct: w.histories as u64,
-                iterations: w.iterations,
-                evaluations: w.evaluations,
-            })
-            .collect(),
+        warm_starts: warm_reports(&bg.warm_starts),
         ..FitReport::new(pop.customers, pop.distinct(), bg.log_likelihood, &bg.report)
     };
     let gamma_gamma_fit = FitReport {
-        warm_starts: gg
-            .warm_starts
-            .iter()
-            .map(|w| WarmStartReport {
-                distinct: w.rows as u64,
-                iterations: w.iterations,
-                evaluations: w.evaluations,
-            })
-            .collect(),
+        warm_starts: warm_reports(&gg.warm_starts),
         ..FitReport::new(
             spenders.customers,
             pairs.len(),

@@ -86,6 +86,66 @@ pub fn minimize(f: &mut impl Objective, x0: &[f64], opts: Options) -> Report {
     minimize_from(f, x0, None, opts).0
 }
 
+/// Warm starts: data with at least `WARM_MIN` distinct rows are first
+/// fitted on every k-th of them, k = max(4, distinct / WARM_ROWS), itself
+/// warm-started the same way.
+pub const WARM_MIN: usize = 192;
+pub const WARM_ROWS: usize = 1024;
+
+/// Data a fit can be warm-started on a subsample of: distinct rows with
+/// counts, in a fixed order.
+pub trait Thinnable: Sized {
+    /// Number of distinct rows.
+    fn distinct(&self) -> usize;
+    /// Every `stride`-th row with its count.
+    fn thinned(&self, stride: usize) -> Self;
+}
+
+/// A subsample fit that a fit on many distinct rows started from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmStart {
+    /// Distinct rows in the subsample.
+    pub distinct: usize,
+    /// Its BFGS iterations and objective evaluations.
+    pub iterations: u32,
+    pub evaluations: u32,
+}
+
+/// Minimises on `data` from `start` with `minimize` (the objective on some
+/// data, from a point and an optional inverse Hessian), first from the
+/// optimum and BFGS curvature of a thinned subsample when `data` is large
+/// enough: most iterations then cost a fraction of an evaluation on all of
+/// it. Every stage runs to the same gradient tolerance, so the estimates
+/// are those of a fit from `start` to that tolerance; a stage that does not
+/// converge is dropped and the fit starts from `start` instead. Returns the
+/// report, the final inverse Hessian approximation and the warm-start
+/// stages, the smallest first.
+pub fn minimize_warm<D: Thinnable>(
+    data: &D,
+    start: &[f64],
+    minimize: &impl Fn(&D, &[f64], Option<Vec<f64>>) -> (Report, Option<Vec<f64>>),
+) -> (Report, Option<Vec<f64>>, Vec<WarmStart>) {
+    let mut x0 = start.to_vec();
+    let mut curvature = None;
+    let mut stages = Vec::new();
+    if data.distinct() >= WARM_MIN {
+        let sub = data.thinned((data.distinct() / WARM_ROWS).max(4));
+        let (r, h, inner) = minimize_warm(&sub, start, minimize);
+        if r.converged {
+            stages = inner;
+            stages.push(WarmStart {
+                distinct: sub.distinct(),
+                iterations: r.iterations,
+                evaluations: r.evaluations,
+            });
+            x0 = r.x;
+            curvature = h;
+        }
+    }
+    let (report, h) = minimize(data, &x0, curvature);
+    (report, h, stages)
+}
+
 /// Minimises `f` from `x0`, BFGS starting from the inverse Hessian
 /// approximation `h0` (row-major) when one is given; returns the report
 /// and, when BFGS converged, its final inverse Hessian approximation,
