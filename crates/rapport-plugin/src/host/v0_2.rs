@@ -196,14 +196,11 @@ macro_rules! finish {
 /// One column over `rows`: a value (or a placeholder) per row and the rows
 /// without a value; `None` when no row has one.
 fn column<R, T: Copy + Default>(rows: &[R], get: impl Fn(&R) -> Option<T>) -> Option<Col<T>> {
-    // Most fields are granted to few plugins: a column no row has a value
-    // in is found without building it.
-    rows.iter().position(|r| get(r).is_some())?;
-    let mut col = Col::with_capacity(rows.len());
+    let mut col = Lazy::new(rows.len());
     for r in rows {
         col.push(get(r));
     }
-    Some(col)
+    col.finish()
 }
 
 fn instants<R>(rows: &[R], get: impl Fn(&R) -> Option<i64>) -> Option<w::Instants> {
@@ -224,31 +221,11 @@ fn handles<R>(rows: &[R], get: impl Fn(&R) -> Option<u64>) -> Option<w::Handles>
 
 /// A dictionary-encoded text column.
 fn texts<'a, R>(rows: &'a [R], get: impl Fn(&'a R) -> Option<&'a str>) -> Option<w::Texts> {
-    rows.iter().position(|r| get(r).is_some())?;
-    let mut dictionary: Vec<String> = Vec::new();
-    let mut index: HashMap<&str, u32> = HashMap::new();
-    let mut codes = Vec::with_capacity(rows.len());
-    let mut missing = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        match get(r) {
-            Some(text) => {
-                let code = *index.entry(text).or_insert_with(|| {
-                    dictionary.push(text.to_owned());
-                    (dictionary.len() - 1) as u32
-                });
-                codes.push(code);
-            }
-            None => {
-                codes.push(0);
-                missing.push(i as u32);
-            }
-        }
+    let mut col = LazyTexts::new();
+    for r in rows {
+        col.push(get(r));
     }
-    (missing.len() < rows.len()).then_some(w::Texts {
-        dictionary,
-        codes,
-        missing,
-    })
+    col.finish()
 }
 
 /// The lists of every row laid end to end: each row's end offset, the rows
