@@ -186,6 +186,7 @@ impl Default for Limits {
 /// retired key signs nothing new.
 pub const FIRST_PARTY_PUBLIC_KEYS: &[&str] = &[
     include_str!("../../../plugins/first-party.pub"),
+    include_str!("../../../plugins/first-party-E37607DD4ED6F13C.pub"),
     include_str!("../../../plugins/first-party-A768F2D473645428.pub"),
     include_str!("../../../plugins/first-party-141C67B2698667FB.pub"),
     include_str!("../../../plugins/first-party-A6302D316272D5B8.pub"),
