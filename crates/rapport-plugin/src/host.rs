@@ -491,6 +491,63 @@ impl fmt::Debug for Plugin {
 pub enum Population<'a> {
     Customers(&'a [wit::Customer]),
     Suppliers(&'a [wit::Supplier]),
+    /// Customers `start..end` of a population laid out once for all the
+    /// calls on it (see [`Prepared`]).
+    Prepared {
+        of: &'a Prepared<'a>,
+        start: usize,
+        end: usize,
+    },
+}
+
+/// Customers laid out once for every call on them: a fit on all of them,
+/// then score calls on ranges of them. A component built for
+/// `rapport:plugin@0.2.0` gets its batches as columns; laying the records
+/// out is then done once, on the first call, and a batch's columns are
+/// copied from the population's (see `v0_2::customers_part`), the same
+/// columns, bit for bit, as laying out the batch's own records would give.
+/// Other components get the records, as with [`Population::Customers`].
+pub struct Prepared<'a> {
+    records: &'a [wit::Customer],
+    columns: std::sync::OnceLock<Box<v0_2::Columns>>,
+}
+
+impl fmt::Debug for Prepared<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prepared")
+            .field("customers", &self.records.len())
+            .field("laid_out", &self.columns.get().is_some())
+            .finish()
+    }
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(records: &'a [wit::Customer]) -> Self {
+        Prepared {
+            records,
+            columns: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Every customer.
+    pub fn all(&self) -> Population<'_> {
+        self.range(0..self.records.len())
+    }
+
+    /// Customers `range` (panics when it is out of bounds, as slicing does).
+    pub fn range(&self, range: std::ops::Range<usize>) -> Population<'_> {
+        let _ = &self.records[range.clone()];
+        Population::Prepared {
+            of: self,
+            start: range.start,
+            end: range.end,
+        }
+    }
+
+    fn columns(&self) -> &v0_2::Columns {
+        self.columns
+            .get_or_init(|| Box::new(v0_2::Columns(v0_2::customers(self.records))))
+    }
 }
 
 impl Population<'_> {
@@ -498,6 +555,35 @@ impl Population<'_> {
         match self {
             Self::Customers(c) => c.len(),
             Self::Suppliers(s) => s.len(),
+            Self::Prepared { start, end, .. } => end - start,
+        }
+    }
+
+    /// The customer records, if these are customers.
+    fn customer_records(&self) -> Option<&[wit::Customer]> {
+        match *self {
+            Self::Customers(c) => Some(c),
+            Self::Prepared { of, start, end } => Some(&of.records[start..end]),
+            Self::Suppliers(_) => None,
+        }
+    }
+
+    /// These customers in the columns of `rapport:plugin@0.2.0`: copied
+    /// from a prepared population's (borrowed when they are all of it), or
+    /// laid out from the records.
+    fn customer_columns(&self) -> Option<std::borrow::Cow<'_, v0_2::Columns>> {
+        use std::borrow::Cow;
+        match *self {
+            Self::Customers(c) => Some(Cow::Owned(v0_2::Columns(v0_2::customers(c)))),
+            Self::Prepared { of, start, end } => {
+                let all = of.columns();
+                Some(if start == 0 && end == of.records.len() {
+                    Cow::Borrowed(all)
+                } else {
+                    Cow::Owned(v0_2::Columns(v0_2::customers_part(&all.0, start, end)))
+                })
+            }
+            Self::Suppliers(_) => None,
         }
     }
 
@@ -506,15 +592,18 @@ impl Population<'_> {
     }
 
     fn subjects(&self) -> Vec<u64> {
-        match self {
-            Self::Customers(c) => c.iter().map(|c| c.subject).collect(),
-            Self::Suppliers(s) => s.iter().map(|s| s.subject).collect(),
+        match self.customer_records() {
+            Some(c) => c.iter().map(|c| c.subject).collect(),
+            None => match self {
+                Self::Suppliers(s) => s.iter().map(|s| s.subject).collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
     fn name(&self) -> &'static str {
         match self {
-            Self::Customers(_) => "customers",
+            Self::Customers(_) | Self::Prepared { .. } => "customers",
             Self::Suppliers(_) => "suppliers",
         }
     }
@@ -864,13 +953,20 @@ impl Plugin {
                     }
                 }};
             }
+            let records = population.customer_records();
             match (&self.inner.pre, population) {
-                (Pre::V1Scorer(pre), Population::Customers(c)) => {
-                    run!(v0_1, pre, rapport_plugin_scoring, v0_1::customers(c))
-                }
-                (Pre::V1Segmenter(pre), Population::Customers(c)) => {
-                    run!(v0_1, pre, rapport_plugin_segmentation, v0_1::customers(c))
-                }
+                (Pre::V1Scorer(pre), _) if records.is_some() => run!(
+                    v0_1,
+                    pre,
+                    rapport_plugin_scoring,
+                    v0_1::customers(records.unwrap_or_default())
+                ),
+                (Pre::V1Segmenter(pre), _) if records.is_some() => run!(
+                    v0_1,
+                    pre,
+                    rapport_plugin_segmentation,
+                    v0_1::customers(records.unwrap_or_default())
+                ),
                 (Pre::V1SupplierRater(pre), Population::Suppliers(s)) => {
                     run!(
                         v0_1,
@@ -879,12 +975,15 @@ impl Plugin {
                         v0_1::suppliers(s)
                     )
                 }
-                (Pre::V2Scorer(pre), Population::Customers(c)) => {
-                    run!(v0_2, pre, rapport_plugin_scoring, v0_2::customers(c))
+                (Pre::V2Scorer(pre), _) if records.is_some() => {
+                    run!(v0_2, pre, rapport_plugin_scoring, columns_of(&population)?)
                 }
-                (Pre::V2Segmenter(pre), Population::Customers(c)) => {
-                    run!(v0_2, pre, rapport_plugin_segmentation, v0_2::customers(c))
-                }
+                (Pre::V2Segmenter(pre), _) if records.is_some() => run!(
+                    v0_2,
+                    pre,
+                    rapport_plugin_segmentation,
+                    columns_of(&population)?
+                ),
                 (Pre::V2SupplierRater(pre), Population::Suppliers(s)) => {
                     run!(
                         v0_2,
@@ -977,6 +1076,16 @@ impl Plugin {
             }
         }
     }
+}
+
+/// The columns of a population of customers (see
+/// [`Population::customer_columns`]).
+fn columns_of<'p>(
+    population: &'p Population<'_>,
+) -> wasmtime::Result<std::borrow::Cow<'p, v0_2::Columns>> {
+    population
+        .customer_columns()
+        .ok_or_else(|| wasmtime::Error::msg("population does not match the plugin kind"))
 }
 
 /// Whether plugins run under fuel metering and epoch deadlines: always,

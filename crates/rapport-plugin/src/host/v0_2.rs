@@ -38,6 +38,17 @@ pub(crate) use scorer::ScorerPre;
 pub(crate) use segmenter::SegmenterPre;
 pub(crate) use supplier_rater::SupplierRaterPre;
 
+/// Customers in the contract's columns (see [`customers`]).
+#[derive(Clone)]
+pub(crate) struct Columns(pub(crate) w::Customers);
+
+impl std::ops::Deref for Columns {
+    type Target = w::Customers;
+    fn deref(&self) -> &w::Customers {
+        &self.0
+    }
+}
+
 pub(crate) fn context(c: &wit::Context) -> w::Context {
     w::Context {
         config: c.config.clone(),
@@ -427,6 +438,149 @@ impl<'a> TransactionCols<'a> {
     }
 }
 
+/// The entries of a sorted `missing` list that fall in rows `lo..hi`,
+/// renumbered from `lo`.
+fn missing_in(missing: &[u32], lo: usize, hi: usize) -> Vec<u32> {
+    let a = missing.partition_point(|&m| (m as usize) < lo);
+    let b = missing.partition_point(|&m| (m as usize) < hi);
+    missing[a..b].iter().map(|&m| m - lo as u32).collect()
+}
+
+/// Rows `lo..hi` of a column, as [`column`] lays those rows out on their
+/// own: `None` when none of them has a value.
+fn part<T: Clone>(
+    values: &[T],
+    missing: &[u32],
+    lo: usize,
+    hi: usize,
+) -> Option<(Vec<T>, Vec<u32>)> {
+    let missing = missing_in(missing, lo, hi);
+    (missing.len() < hi - lo).then(|| (values[lo..hi].to_vec(), missing))
+}
+
+/// [`part`] of a column record of the contract.
+macro_rules! part {
+    ($col:expr, $ty:ident, $lo:expr, $hi:expr) => {
+        $col.as_ref()
+            .and_then(|c| part(&c.values, &c.missing, $lo, $hi))
+            .map(|(values, missing)| w::$ty { values, missing })
+    };
+}
+
+/// Rows `lo..hi` of a text column, as [`texts`] lays those rows out on
+/// their own: a dictionary of their texts only, in order of first
+/// appearance; `None` when none of them has a text.
+fn texts_part(t: &w::Texts, lo: usize, hi: usize) -> Option<w::Texts> {
+    let missing = missing_in(&t.missing, lo, hi);
+    if missing.len() == hi - lo {
+        return None;
+    }
+    let mut renumbered: HashMap<u32, u32> = HashMap::new();
+    let mut dictionary = Vec::new();
+    let mut codes = Vec::with_capacity(hi - lo);
+    let mut gaps = missing.iter().copied().peekable();
+    for (i, &code) in t.codes[lo..hi].iter().enumerate() {
+        if gaps.next_if_eq(&(i as u32)).is_some() {
+            codes.push(0);
+            continue;
+        }
+        let new = *renumbered.entry(code).or_insert_with(|| {
+            dictionary.push(t.dictionary[code as usize].clone());
+            (dictionary.len() - 1) as u32
+        });
+        codes.push(new);
+    }
+    Some(w::Texts {
+        dictionary,
+        codes,
+        missing,
+    })
+}
+
+/// Rows `lo..hi` of lists laid end to end (see [`group`]): their end
+/// offsets renumbered from their first element, their rows without a list,
+/// and the range of their elements; `None` when none of them has a list.
+fn group_part(
+    ends: &[u32],
+    missing: &[u32],
+    lo: usize,
+    hi: usize,
+) -> Option<(Vec<u32>, Vec<u32>, usize, usize)> {
+    let missing = missing_in(missing, lo, hi);
+    if missing.len() == hi - lo {
+        return None;
+    }
+    let base = if lo == 0 { 0 } else { ends[lo - 1] };
+    let ends: Vec<u32> = ends[lo..hi].iter().map(|&e| e - base).collect();
+    let end = base as usize + ends.last().copied().unwrap_or(0) as usize;
+    Some((ends, missing, base as usize, end))
+}
+
+/// Customers `lo..hi` of a laid-out population, exactly as [`customers`]
+/// lays those customers out on their own (the same columns present, the
+/// same texts in the same dictionary order), but from columns rather than
+/// records: a score batch of a population laid out once for its fit costs
+/// a copy of its share of each column.
+pub(crate) fn customers_part(c: &w::Customers, lo: usize, hi: usize) -> w::Customers {
+    let texts = |t: &Option<w::Texts>, lo, hi| t.as_ref().and_then(|t| texts_part(t, lo, hi));
+    let p = &c.purchases;
+    w::Customers {
+        subject: c.subject[lo..hi].to_vec(),
+        signup: part!(c.signup, Instants, lo, hi),
+        country: texts(&c.country, lo, hi),
+        region: texts(&c.region, lo, hi),
+        purchases: w::Purchases {
+            count: part!(p.count, Counts, lo, hi),
+            days: part!(p.days, Counts, lo, hi),
+            first: part!(p.first, Instants, lo, hi),
+            last: part!(p.last, Instants, lo, hi),
+            total_amount: part!(p.total_amount, Numbers, lo, hi),
+            total_quantity: part!(p.total_quantity, Integers, lo, hi),
+        },
+        transactions: c.transactions.as_ref().and_then(|t| {
+            let (ends, missing, a, b) = group_part(&t.ends, &t.missing, lo, hi)?;
+            Some(w::Transactions {
+                ends,
+                missing,
+                at: part!(t.at, Instants, a, b),
+                amount: part!(t.amount, Numbers, a, b),
+                quantity: part!(t.quantity, Integers, a, b),
+                channel: texts(&t.channel, a, b),
+            })
+        }),
+        interactions: c.interactions.as_ref().and_then(|t| {
+            let (ends, missing, a, b) = group_part(&t.ends, &t.missing, lo, hi)?;
+            Some(w::Interactions {
+                ends,
+                missing,
+                at: part!(t.at, Instants, a, b),
+                kind: texts(&t.kind, a, b),
+                channel: texts(&t.channel, a, b),
+                nps: part!(t.nps, Integers, a, b),
+                sentiment: part!(t.sentiment, Numbers, a, b),
+            })
+        }),
+        referrals: c.referrals.as_ref().and_then(|t| {
+            let (ends, missing, a, b) = group_part(&t.ends, &t.missing, lo, hi)?;
+            Some(w::Referrals {
+                ends,
+                missing,
+                referred: part!(t.referred, Handles, a, b),
+                at: part!(t.at, Instants, a, b),
+            })
+        }),
+        previous: c.previous.as_ref().and_then(|p| {
+            let missing = missing_in(&p.missing, lo, hi);
+            (missing.len() < hi - lo).then(|| w::Previous {
+                missing,
+                as_of: part!(p.as_of, Instants, lo, hi),
+                score: part!(p.score, Numbers, lo, hi),
+                label: texts(&p.label, lo, hi),
+            })
+        }),
+    }
+}
+
 /// Lays a batch of suppliers out in columns.
 pub(crate) fn suppliers(batch: &[wit::Supplier]) -> w::Suppliers {
     w::Suppliers {
@@ -606,5 +760,108 @@ mod tests {
             })
             .collect();
         assert!(customers(&none).transactions.is_none());
+    }
+
+    /// A population whose every field is present for some customers only,
+    /// some fields for a few neighbouring customers only, texts repeating.
+    fn varied(n: usize) -> Vec<wit::Customer> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |m: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % m
+        };
+        let words = ["web", "shop", "phone", "fair", "mail"];
+        (0..n)
+            .map(|i| {
+                let rare = (20..24).contains(&i);
+                let text = |k: u64| words[k as usize].to_owned();
+                let transactions = (next(100) < 85).then(|| {
+                    (0..next(4))
+                        .map(|k| wit::Transaction {
+                            at: (next(10) < 8).then_some((i * 10 + k as usize) as i64),
+                            amount: (next(10) < 7).then_some(k as f64 + 0.25),
+                            quantity: rare.then_some(k as i64),
+                            channel: (next(10) < 5).then(|| text(next(5))),
+                        })
+                        .collect()
+                });
+                wit::Customer {
+                    subject: 1000 + i as u64,
+                    signup: (next(100) < 50).then_some(i as i64 * 7),
+                    country: (next(100) < 60).then(|| text(next(5))),
+                    region: rare.then(|| text(next(3))),
+                    purchases: wit::Purchases {
+                        count: (next(100) < 70).then_some(i as u32),
+                        days: rare.then_some(2),
+                        first: (next(100) < 30).then_some(-(i as i64)),
+                        last: None,
+                        total_amount: (next(100) < 40).then_some(i as f64 / 3.0),
+                        total_quantity: (next(100) < 20).then_some(i as i64),
+                    },
+                    transactions,
+                    interactions: (next(100) < 40).then(|| {
+                        (0..next(3))
+                            .map(|k| wit::Interaction {
+                                at: Some(k as i64),
+                                kind: (next(2) == 0).then(|| text(next(5))),
+                                channel: rare.then(|| text(1)),
+                                nps: (next(3) == 0).then_some(k as i64),
+                                sentiment: (next(4) == 0).then_some(0.5),
+                            })
+                            .collect()
+                    }),
+                    referrals: rare.then(|| {
+                        vec![wit::Referral {
+                            referred: Some(i as u64),
+                            at: None,
+                        }]
+                    }),
+                    previous: (next(100) < 30).then(|| wit::Previous {
+                        as_of: Some(5),
+                        score: (next(2) == 0).then_some(i as f64),
+                        label: (next(2) == 0).then(|| text(next(5))),
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// A score batch copied from a population laid out once is the batch
+    /// laid out on its own, for every range of the population: the same
+    /// columns present and absent, the same values, the same dictionaries
+    /// in the same order (and so no text of a customer outside the batch).
+    #[test]
+    fn a_part_of_a_laid_out_population_is_the_part_laid_out() {
+        let all = varied(48);
+        let laid = customers(&all);
+        let mut present = [0usize; 4];
+        for lo in 0..=all.len() {
+            for hi in lo..=all.len() {
+                let part = customers_part(&laid, lo, hi);
+                let own = customers(&all[lo..hi]);
+                assert_eq!(
+                    format!("{part:?}"),
+                    format!("{own:?}"),
+                    "customers {lo}..{hi}"
+                );
+                present[0] += part.region.is_some() as usize;
+                present[1] += part.referrals.is_some() as usize;
+                present[2] += part
+                    .transactions
+                    .as_ref()
+                    .is_some_and(|t| t.channel.is_some()) as usize;
+                present[3] += part.previous.is_some() as usize;
+            }
+        }
+        // Both sides of every presence rule were exercised.
+        let ranges = (all.len() + 1) * (all.len() + 2) / 2;
+        for (k, p) in present.iter().enumerate() {
+            assert!(
+                *p > 0 && *p < ranges,
+                "field {k} present in {p} of {ranges} ranges"
+            );
+        }
     }
 }

@@ -754,7 +754,7 @@ fn test(ctx: &Ctx, path: &Path, fixture: &Path, kind: Option<&str>, show: usize)
     };
     let t0 = Instant::now();
     let fit = plugin
-        .fit(&wctx, pop_clone(&pop), &limits)
+        .fit(&wctx, pop, &limits)
         .map_err(|e| anyhow::anyhow!("fit failed: {e}"))?;
     let fit_ms = t0.elapsed().as_secs_f64() * 1e3;
     let model = fit
@@ -762,7 +762,7 @@ fn test(ctx: &Ctx, path: &Path, fixture: &Path, kind: Option<&str>, show: usize)
         .map_err(|e| anyhow::anyhow!("fit returned plugin error {}: {}", e.code, e.message))?;
     let t1 = Instant::now();
     let scored = plugin
-        .score(&wctx, &model.state, pop_clone(&pop), &limits)
+        .score(&wctx, &model.state, pop, &limits)
         .map_err(|e| anyhow::anyhow!("score failed: {e}"))?;
     let score_ms = t1.elapsed().as_secs_f64() * 1e3;
     let result = scored
@@ -838,13 +838,6 @@ fn test(ctx: &Ctx, path: &Path, fixture: &Path, kind: Option<&str>, show: usize)
         );
     }
     Ok(())
-}
-
-fn pop_clone<'a>(p: &Population<'a>) -> Population<'a> {
-    match p {
-        Population::Customers(c) => Population::Customers(c),
-        Population::Suppliers(s) => Population::Suppliers(s),
-    }
 }
 
 #[cfg(unix)]
