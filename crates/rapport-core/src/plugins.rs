@@ -23,7 +23,9 @@ use std::time::Instant;
 use rapport_domain::time_fmt::{format_instant, parse_date, parse_instant};
 use rapport_domain::StakeholderKind;
 use rapport_plugin::fields::{FieldSet, Subject};
-use rapport_plugin::host::{wit, CallError, CallStats, Host, HostOptions, Plugin, Population};
+use rapport_plugin::host::{
+    wit, CallError, CallStats, Host, HostOptions, Plugin, Population, Prepared,
+};
 use rapport_plugin::manifest::validate_config;
 use rapport_plugin::package::Package;
 use rapport_plugin::signing::PublicKey;
@@ -1422,6 +1424,28 @@ struct PreviousOutputs {
     by_subject: std::collections::HashMap<i64, wit::Previous>,
 }
 
+/// A population as the calls of a run read it.
+enum Calls<'a> {
+    Customers(Prepared<'a>),
+    Suppliers(&'a [wit::Supplier]),
+}
+
+impl Calls<'_> {
+    fn chunk(&self, range: std::ops::Range<usize>) -> Population<'_> {
+        match self {
+            Calls::Customers(c) => c.range(range),
+            Calls::Suppliers(s) => Population::Suppliers(&s[range]),
+        }
+    }
+
+    fn all(&self) -> Population<'_> {
+        match self {
+            Calls::Customers(c) => c.all(),
+            Calls::Suppliers(s) => Population::Suppliers(s),
+        }
+    }
+}
+
 /// A population, owned so that it can move to the scoring threads.
 enum Input {
     Customers(Vec<wit::Customer>),
@@ -1436,15 +1460,13 @@ impl Input {
         }
     }
 
-    fn chunk(&self, range: std::ops::Range<usize>) -> Population<'_> {
+    /// The population for the calls of a run: customers laid out once for
+    /// the fit and every score batch (see [`Prepared`]).
+    fn prepare(&self) -> Calls<'_> {
         match self {
-            Input::Customers(c) => Population::Customers(&c[range]),
-            Input::Suppliers(s) => Population::Suppliers(&s[range]),
+            Input::Customers(c) => Calls::Customers(Prepared::new(c)),
+            Input::Suppliers(s) => Calls::Suppliers(s),
         }
-    }
-
-    fn all(&self) -> Population<'_> {
-        self.chunk(0..self.len())
     }
 
     /// SHA-256 over the context and every record as JSON, one per line: what
@@ -1679,7 +1701,8 @@ fn score_all(
         output_hash: None,
         rows: Vec::new(),
     };
-    let model = match plugin.fit(ctx, input.all(), limits) {
+    let calls = input.prepare();
+    let model = match plugin.fit(ctx, calls.all(), limits) {
         Ok(call) => {
             out.fuel_used += call.stats.fuel_used;
             out.peak_memory = out.peak_memory.max(call.stats.peak_memory_bytes);
@@ -1719,7 +1742,7 @@ fn score_all(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(r) = ranges.get(i) else { break };
-                let res = convert(plugin.score(ctx, &model, input.chunk(r.clone()), limits));
+                let res = convert(plugin.score(ctx, &model, calls.chunk(r.clone()), limits));
                 let stop = res.failure.is_some();
                 if let Ok(mut slot) = results[i].lock() {
                     *slot = Some(res);

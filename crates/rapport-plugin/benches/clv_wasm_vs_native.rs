@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use rapport_plugin::build;
 use rapport_plugin::host::wit::{Context, Customer, Purchases, Transaction};
-use rapport_plugin::host::{Host, HostOptions, Population};
+use rapport_plugin::host::{Host, HostOptions, Prepared};
 use rapport_plugin::{Limits, PluginKind};
 use rapport_plugin_sdk::run::{scorer_fit, scorer_score_batch};
 use rapport_plugin_sdk::{CustomerBatch, ScoredBatch};
@@ -234,16 +234,19 @@ fn main() -> anyhow::Result<()> {
     let fuel = std::cell::Cell::new((0u64, 0u64));
     let run_wasm = || -> anyhow::Result<(Vec<rapport_plugin::host::wit::Outputs>, (f64, f64))> {
         let t = Clock::start()?;
-        let call = plugin.fit(&host_ctx, Population::Customers(&population), &limits)?;
+        // Laid out once, on the fit, for the fit and every batch, as
+        // `rapport run` does.
+        let prepared = Prepared::new(&population);
+        let call = plugin.fit(&host_ctx, prepared.all(), &limits)?;
         let (fit_fuel, mut score_fuel) = (call.stats.fuel_used, 0);
         let model = call.value.map_err(|e| anyhow::anyhow!(e.message))?;
         let fit = t.read()?;
         let mut outputs = Vec::with_capacity(n);
-        for chunk in population.chunks(BATCH) {
+        for start in (0..n).step_by(BATCH) {
             let call = plugin.score(
                 &host_ctx,
                 &model.state,
-                Population::Customers(chunk),
+                prepared.range(start..n.min(start + BATCH)),
                 &limits,
             )?;
             score_fuel += call.stats.fuel_used;

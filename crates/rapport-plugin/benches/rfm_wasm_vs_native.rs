@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rapport_plugin::build;
 use rapport_plugin::host::wit::{Context, Customer, Purchases};
-use rapport_plugin::host::{Host, HostOptions, Population};
+use rapport_plugin::host::{Host, HostOptions, Population, Prepared};
 use rapport_plugin::{Limits, PluginKind};
 use rapport_plugin_sdk::run::{segmenter_fit, segmenter_score_batch};
 use rapport_plugin_sdk::{CustomerBatch, ScoredBatch};
@@ -119,17 +119,20 @@ fn main() -> anyhow::Result<()> {
     // what the plugin wrote (its output columns, read from records through
     // the same `CustomerBatch` code). Both hold every output at the end.
     let run_in = |plugin: &rapport_plugin::host::Plugin| -> anyhow::Result<Vec<rapport_plugin::host::wit::Outputs>> {
+        // Laid out once, on the fit, for the fit and every batch, as
+        // `rapport run` does.
+        let prepared = Prepared::new(&population);
         let model = plugin
-            .fit(&host_ctx, Population::Customers(&population), &limits)?
+            .fit(&host_ctx, prepared.all(), &limits)?
             .value
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let mut outputs = Vec::with_capacity(n);
-        for chunk in population.chunks(BATCH) {
+        for start in (0..n).step_by(BATCH) {
             let scored = plugin
                 .score(
                     &host_ctx,
                     &model.state,
-                    Population::Customers(chunk),
+                    prepared.range(start..n.min(start + BATCH)),
                     &limits,
                 )?
                 .value
