@@ -48,6 +48,7 @@ mod v0_2;
 mod wasi;
 pub mod wit;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -568,22 +569,21 @@ impl Population<'_> {
         }
     }
 
-    /// These customers in the columns of `rapport:plugin@0.2.0`: copied
-    /// from a prepared population's (borrowed when they are all of it), or
-    /// laid out from the records.
-    fn customer_columns(&self) -> Option<std::borrow::Cow<'_, v0_2::Columns>> {
-        use std::borrow::Cow;
+    /// These customers (`records`, from [`Self::customer_records`]) in the
+    /// columns of `rapport:plugin@0.2.0`: copied from a prepared
+    /// population's (borrowed when they are all of it), or laid out from
+    /// the records.
+    fn customer_columns<'r>(&'r self, records: &[wit::Customer]) -> Cow<'r, v0_2::Columns> {
         match *self {
-            Self::Customers(c) => Some(Cow::Owned(v0_2::Columns(v0_2::customers(c)))),
             Self::Prepared { of, start, end } => {
                 let all = of.columns();
-                Some(if start == 0 && end == of.records.len() {
+                if start == 0 && end == of.records.len() {
                     Cow::Borrowed(all)
                 } else {
-                    Cow::Owned(v0_2::Columns(v0_2::customers_part(&all.0, start, end)))
-                })
+                    Cow::Owned(v0_2::Columns(v0_2::customers_part(all, start, end)))
+                }
             }
-            Self::Suppliers(_) => None,
+            _ => Cow::Owned(v0_2::Columns(v0_2::customers(records))),
         }
     }
 
@@ -592,12 +592,9 @@ impl Population<'_> {
     }
 
     fn subjects(&self) -> Vec<u64> {
-        match self.customer_records() {
-            Some(c) => c.iter().map(|c| c.subject).collect(),
-            None => match self {
-                Self::Suppliers(s) => s.iter().map(|s| s.subject).collect(),
-                _ => Vec::new(),
-            },
+        match (self, self.customer_records()) {
+            (Self::Suppliers(s), _) => s.iter().map(|s| s.subject).collect(),
+            (_, c) => c.unwrap_or_default().iter().map(|c| c.subject).collect(),
         }
     }
 
@@ -953,21 +950,14 @@ impl Plugin {
                     }
                 }};
             }
-            let records = population.customer_records();
-            match (&self.inner.pre, population) {
-                (Pre::V1Scorer(pre), _) if records.is_some() => run!(
-                    v0_1,
-                    pre,
-                    rapport_plugin_scoring,
-                    v0_1::customers(records.unwrap_or_default())
-                ),
-                (Pre::V1Segmenter(pre), _) if records.is_some() => run!(
-                    v0_1,
-                    pre,
-                    rapport_plugin_segmentation,
-                    v0_1::customers(records.unwrap_or_default())
-                ),
-                (Pre::V1SupplierRater(pre), Population::Suppliers(s)) => {
+            match (&self.inner.pre, population.customer_records(), population) {
+                (Pre::V1Scorer(pre), Some(c), _) => {
+                    run!(v0_1, pre, rapport_plugin_scoring, v0_1::customers(c))
+                }
+                (Pre::V1Segmenter(pre), Some(c), _) => {
+                    run!(v0_1, pre, rapport_plugin_segmentation, v0_1::customers(c))
+                }
+                (Pre::V1SupplierRater(pre), _, Population::Suppliers(s)) => {
                     run!(
                         v0_1,
                         pre,
@@ -975,16 +965,19 @@ impl Plugin {
                         v0_1::suppliers(s)
                     )
                 }
-                (Pre::V2Scorer(pre), _) if records.is_some() => {
-                    run!(v0_2, pre, rapport_plugin_scoring, columns_of(&population)?)
-                }
-                (Pre::V2Segmenter(pre), _) if records.is_some() => run!(
+                (Pre::V2Scorer(pre), Some(c), _) => run!(
+                    v0_2,
+                    pre,
+                    rapport_plugin_scoring,
+                    population.customer_columns(c)
+                ),
+                (Pre::V2Segmenter(pre), Some(c), _) => run!(
                     v0_2,
                     pre,
                     rapport_plugin_segmentation,
-                    columns_of(&population)?
+                    population.customer_columns(c)
                 ),
-                (Pre::V2SupplierRater(pre), Population::Suppliers(s)) => {
+                (Pre::V2SupplierRater(pre), _, Population::Suppliers(s)) => {
                     run!(
                         v0_2,
                         pre,
@@ -1076,16 +1069,6 @@ impl Plugin {
             }
         }
     }
-}
-
-/// The columns of a population of customers (see
-/// [`Population::customer_columns`]).
-fn columns_of<'p>(
-    population: &'p Population<'_>,
-) -> wasmtime::Result<std::borrow::Cow<'p, v0_2::Columns>> {
-    population
-        .customer_columns()
-        .ok_or_else(|| wasmtime::Error::msg("population does not match the plugin kind"))
 }
 
 /// Whether plugins run under fuel metering and epoch deadlines: always,
